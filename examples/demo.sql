@@ -1,0 +1,48 @@
+-- The demo of upflow_import (make demo): a finance team's contacts file
+-- imported from SQL, as the README's Getting started shows it.
+\pset footer off
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS upflow_import;
+RESET client_min_messages;
+
+\echo
+\echo '== examples/contacts.csv, as parse_csv reads it (the broken quote of line 8 has NULL fields) =='
+\set contacts `cat examples/contacts.csv`
+SELECT line_number, fields FROM upflow.parse_csv(:'contacts');
+
+\echo '== An organization, with CSV import enabled by an administrator =='
+INSERT INTO upflow.organization (organization_id, name) VALUES (1, 'Acme Finance')
+	ON CONFLICT DO NOTHING;
+INSERT INTO upflow.member (organization_id, member_id, email, full_name)
+VALUES (1, 1, 'claire@acme-finance.fr', 'Claire Martin') ON CONFLICT DO NOTHING;
+SELECT upflow.enable_csv_import(1);
+
+\echo '== The import (no mapping: the headers are recognized) =='
+SELECT import_id, status, delimiter, line_count, created_count, updated_count,
+	   unchanged_count, failed_count, warning_count, skipped_count
+  FROM upflow.upflow_import(1, :'contacts', file_name => 'contacts.csv', submitted_by => 1);
+
+\echo '== The import history =='
+SELECT import_id, file_name, status, submitted_at::timestamp(0), line_count, failed_count
+  FROM upflow.import_history;
+
+\echo '== Why lines failed =='
+SELECT line_number, severity, code, message, hint FROM upflow.import_errors;
+
+\echo '== Download lines with errors =='
+\pset format unaligned
+\pset tuples_only on
+SELECT upflow.error_lines_csv(1);
+\pset format aligned
+\pset tuples_only off
+
+\echo
+\echo '== The contacts =='
+SELECT cu.external_id, cu.name AS customer, c.email, c.first_name, c.family_name,
+	   c.phone, c.position, c.is_main
+  FROM upflow.contact c JOIN upflow.customer cu USING (organization_id, customer_id)
+ ORDER BY cu.external_id, c.email;
+
+\echo '== The notification Claire gets =='
+SELECT message FROM upflow.notification;

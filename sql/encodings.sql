@@ -1,0 +1,59 @@
+-- A file uploaded as bytes: UTF-8 with or without byte order mark,
+-- UTF-16 (by byte order mark) and Windows-1252 give the same contacts;
+-- invalid bytes are refused with the line, never stored.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS upflow_import CASCADE;
+CREATE EXTENSION upflow_import;
+RESET client_min_messages;
+-- Errors raised inside the extension's functions show without their
+-- PL/pgSQL call stack, which changes with every edit of a function.
+\set SHOW_CONTEXT never
+
+INSERT INTO upflow.organization (organization_id, name)
+SELECT g, 'org ' || g FROM generate_series(1, 6) g;
+SELECT upflow.enable_csv_import(g) FROM generate_series(1, 6) g;
+
+\set file 'Nom du client;Identifiant client;Courriel;Prénom;Poste\r\nSociété Générale d''Équipement;C1;anaïs@sge.fr;Anaïs;Responsable comptabilité – €\r\n'
+
+CREATE TEMP TABLE uploads (organization_id bigint, label text, bytes bytea, options jsonb);
+INSERT INTO uploads VALUES
+ (1, 'UTF-8', convert_to(:'file', 'UTF8'), '{}'),
+ (2, 'UTF-8 with BOM', '\xefbbbf'::bytea || convert_to(:'file', 'UTF8'), '{}'),
+ (3, 'UTF-16LE with BOM', '\xfffe'::bytea || (SELECT string_agg(set_byte(set_byte('\x0000'::bytea, 0, ascii(c) & 255), 1, ascii(c) >> 8), '' ORDER BY n)
+									 FROM unnest(string_to_array(:'file', NULL)) WITH ORDINALITY AS t(c, n)), '{}'),
+ (4, 'UTF-16BE with BOM', '\xfeff'::bytea || (SELECT string_agg(set_byte(set_byte('\x0000'::bytea, 1, ascii(c) & 255), 0, ascii(c) >> 8), '' ORDER BY n)
+									 FROM unnest(string_to_array(:'file', NULL)) WITH ORDINALITY AS t(c, n)), '{}'),
+ (5, 'Windows-1252 (auto)', convert_to(:'file', 'WIN1252'), '{}'),
+ (6, 'Latin-9 (named)', convert_to(replace(:'file', '–', '-'), 'LATIN9'), '{"encoding": "LATIN9"}');
+
+SELECT u.organization_id, u.label, i.encoding, i.status, i.created_count, i.failed_count
+  FROM uploads u, LATERAL upflow.upflow_import(u.organization_id, u.bytes, options => u.options) i
+ ORDER BY u.organization_id;
+
+SELECT c.organization_id, cu.name, cu.external_id, c.email, c.first_name, c.position
+  FROM upflow.contact c JOIN upflow.customer cu USING (organization_id, customer_id)
+ ORDER BY c.organization_id;
+
+-- The stored file is the decoded text, without byte order mark.
+SELECT organization_id,
+	   file_content = CASE organization_id WHEN 6 THEN replace(:'file', '–', '-') ELSE :'file' END AS decoded_text
+  FROM upflow.import ORDER BY 1;
+
+-- decode_file on its own.
+SELECT detected_encoding, content FROM upflow.decode_file(convert_to('Prénom', 'WIN1252'));
+SELECT detected_encoding, content FROM upflow.decode_file('\xfffe50007200e9006e006f006d00'::bytea);
+
+-- Invalid bytes are refused with their line; nothing is written.
+\set SHOW_CONTEXT never
+SELECT upflow.upflow_import(1, convert_to(E'a;b;c\nd;e;f\n', 'UTF8') || '\xe9'::bytea, options => '{"encoding": "UTF8"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT upflow.upflow_import(1, '\x613b623b630a64006566'::bytea);
+\echo :LAST_ERROR_SQLSTATE
+SELECT upflow.upflow_import(1, '\x613b620a810a'::bytea, options => '{"encoding": "WIN1252"}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT upflow.upflow_import(1, '\xfffe4100'::bytea || '\x00d8'::bytea);
+\echo :LAST_ERROR_SQLSTATE
+SELECT upflow.upflow_import(1, '\x61'::bytea, options => '{"encoding": "EBCDIC"}');
+\echo :LAST_ERROR_SQLSTATE
+
+SELECT count(*) AS imports FROM upflow.import;

@@ -1,0 +1,34 @@
+-- preview_import and the dry_run option: what an import would do, against
+-- the current tables, without writing anything.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS upflow_import CASCADE;
+CREATE EXTENSION upflow_import;
+RESET client_min_messages;
+-- Errors raised inside the extension's functions show without their
+-- PL/pgSQL call stack, which changes with every edit of a function.
+\set SHOW_CONTEXT never
+
+INSERT INTO upflow.organization (organization_id, name, source_system) VALUES (1, 'Acme Finance', 'native');
+SELECT upflow.enable_csv_import(1);
+INSERT INTO upflow.customer (organization_id, external_id, name) VALUES (1, 'C1', 'Alpha');
+INSERT INTO upflow.contact (organization_id, customer_id, email, position)
+SELECT 1, customer_id, e, p FROM upflow.customer, (VALUES ('a@alpha.fr', 'DAF'), ('b@alpha.fr', 'CFO')) v(e, p);
+
+\set file 'Customer;Client ID;Email;First name;Position\nAlpha;C1;a@alpha.fr;Anne;DAF\nAlpha;C1;b@alpha.fr;;Controller\nAlpha;C1;new@alpha.fr;;Clerk\nBeta;C2;x@beta.fr;;\nAlpha;C1;bad;;\n'
+
+SELECT line_number, action, external_id, email, jsonb_path_query_array(errors, '$[*].code') AS codes
+  FROM upflow.preview_import(1, :'file');
+
+-- Nothing was written, not even a history row.
+SELECT count(*) AS imports FROM upflow.import;
+SELECT email, position FROM upflow.contact ORDER BY email;
+
+-- dry_run returns the row an import would produce, and writes nothing.
+SELECT status, line_count, created_count, updated_count, unchanged_count, failed_count, warning_count
+  FROM upflow.upflow_import(1, :'file', options => '{"dry_run": true}');
+SELECT count(*) AS imports FROM upflow.import;
+
+-- The real import does what the preview said.
+SELECT status, line_count, created_count, updated_count, unchanged_count, failed_count, warning_count
+  FROM upflow.upflow_import(1, :'file');
+SELECT email, position FROM upflow.contact ORDER BY email;

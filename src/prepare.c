@@ -1,0 +1,686 @@
+/*-------------------------------------------------------------------------
+ *
+ * prepare.c
+ *		upflow.prepare_contacts and upflow.detect_mapping: from a CSV text
+ *		to one validated contact line per record, without writing anything.
+ *
+ * prepare_contacts reads the file once with the CSV reader of the core,
+ * resolves the mapping on the header record, cleans and validates every
+ * cell of every data record, and applies the in-file main-contact rule:
+ * when several valid lines designate a main contact for one customer, the
+ * last one wins and the earlier ones get the warning
+ * main_contact_overridden.  To keep a single pass, a line that designates
+ * a main contact is held back until a later designation for the same
+ * customer overrides it or the file ends; other lines are returned as soon
+ * as they are read.  Rows therefore come in file order except for those
+ * held lines: ORDER BY line_number for file order.
+ *
+ * Problems are reported in the errors column as a jsonb array of objects
+ * {code, field, severity, message, hint}; a line with a problem of
+ * severity "error" is not applied by an import.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type_d.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+
+#include "upflow_import.h"
+
+#define FEED_CHUNK_SIZE		(1024 * 1024)
+
+/* Output columns of prepare_contacts after the nine fields. */
+#define COL_LINE_NUMBER		0
+#define COL_FIELDS			1	/* first of UPF_NFIELDS field columns */
+#define COL_ERRORS			(COL_FIELDS + UPF_NFIELDS)
+#define COL_RAW_LINE		(COL_ERRORS + 1)
+#define NUM_COLUMNS			(COL_RAW_LINE + 1)
+
+/* Longest excerpt of a value quoted in a message, in characters. */
+#define MAX_QUOTED_CHARS	60
+
+typedef struct line_problem
+{
+	const char *code;
+	int			field;			/* -1: the whole line */
+	bool		warning;
+	char	   *message;
+	char	   *hint;
+} line_problem;
+
+/* A line designating a main contact, held until it is known to win. */
+typedef struct held_line
+{
+	char	   *external_id;	/* hash key, lives in held_context */
+	uint32		hash;
+	char		status;			/* used by simplehash */
+	HeapTuple	tuple;
+	long		line_number;
+	char	   *email;
+} held_line;
+
+#define SH_PREFIX		held
+#define SH_ELEMENT_TYPE held_line
+#define SH_KEY_TYPE		char *
+#define SH_KEY			external_id
+#define SH_HASH_KEY(tb, key) hash_bytes((const unsigned char *) (key), strlen(key))
+#define SH_EQUAL(tb, a, b) (strcmp(a, b) == 0)
+#define SH_SCOPE		static inline
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_DEFINE
+#define SH_DECLARE
+#include "lib/simplehash.h"
+
+typedef struct prepare_state
+{
+	upflow_import_options options;
+	upf_mapping_request requests[UPF_NFIELDS];
+	bool		ignore_main;	/* the integration owns the main contact */
+	bool		mapping_only;	/* detect_mapping: stop after the header */
+
+	/* The resolved mapping */
+	bool		resolved;
+	int			columns[UPF_NFIELDS];
+	int			nheaders;
+	char	  **headers;
+	size_t	   *header_lengths;
+	char		delimiter;
+
+	/* Output */
+	ReturnSetInfo *rsinfo;
+	MemoryContext row_context;	/* reset after every record */
+	MemoryContext held_context; /* held main-contact lines */
+	held_hash  *held;
+	Datum		no_problems;	/* '[]'::jsonb, built once */
+	long		data_records;
+} prepare_state;
+
+/*
+ * The value quoted for a message: at most MAX_QUOTED_CHARS characters,
+ * then an ellipsis.
+ */
+static char *
+quote_value(const char *value, size_t len)
+{
+	StringInfoData buf;
+	size_t		chars = 0;
+	size_t		i = 0;
+
+	while (i < len && chars < MAX_QUOTED_CHARS)
+	{
+		i += pg_utf_mblen((const unsigned char *) value + i);
+		chars++;
+	}
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '"');
+	appendBinaryStringInfo(&buf, value, (int) Min(i, len));
+	if (i < len)
+		appendStringInfoString(&buf, "...");
+	appendStringInfoChar(&buf, '"');
+	return buf.data;
+}
+
+/* How a field is named in messages: its header, or its SQL name. */
+static const char *
+field_label(prepare_state *state, int field)
+{
+	int			column = state->columns[field];
+
+	if (state->headers != NULL && column >= 0 && state->header_lengths[column] > 0)
+		return psprintf("%s (column \"%s\")", upf_field_name(field),
+						pnstrdup(state->headers[column], state->header_lengths[column]));
+	return upf_field_name(field);
+}
+
+static Datum
+problems_jsonb(line_problem *problems, int nproblems)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	for (int i = 0; i < nproblems; i++)
+	{
+		line_problem *p = &problems[i];
+
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, "{\"code\": ");
+		escape_json(&buf, p->code);
+		appendStringInfoString(&buf, ", \"field\": ");
+		if (p->field >= 0)
+			escape_json(&buf, upf_field_name(p->field));
+		else
+			appendStringInfoString(&buf, "null");
+		appendStringInfo(&buf, ", \"severity\": \"%s\", \"message\": ",
+						 p->warning ? "warning" : "error");
+		escape_json(&buf, p->message);
+		appendStringInfoString(&buf, ", \"hint\": ");
+		escape_json(&buf, p->hint);
+		appendStringInfoChar(&buf, '}');
+	}
+	appendStringInfoChar(&buf, ']');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+}
+
+static void
+add_problem(line_problem *problems, int *nproblems, const char *code, int field,
+			bool warning, char *message, char *hint)
+{
+	line_problem *p;
+
+	/* Every field has at most two problems, the line a few more. */
+	Assert(*nproblems < 2 * UPF_NFIELDS + 2);
+	p = &problems[(*nproblems)++];
+	p->code = code;
+	p->field = field;
+	p->warning = warning;
+	p->message = message;
+	p->hint = hint;
+}
+
+static const char *
+malformed_text(const csv_record *record)
+{
+	switch (record->status)
+	{
+		case CSVR_UNTERMINATED_QUOTE:
+			return "a quoted value is never closed";
+		case CSVR_STRAY_QUOTE:
+			return "a quote is not where a quote may be: it must open and close a whole value, and a quote inside a quoted value must be doubled";
+		case CSVR_FIELD_TOO_LARGE:
+			return psprintf("a value is longer than upflow_import.max_field_size (%d bytes), often because a quote is never closed",
+							upflow_max_field_size);
+		case CSVR_RECORD_TOO_LARGE:
+			return "the record is too long, often because a quote is never closed";
+		case CSVR_NUL_BYTE:
+			return "it contains a NUL byte";
+		case CSVR_OK:
+			break;
+	}
+	return "it cannot be read";
+}
+
+/* Resolve the mapping on the first record; ERRORs if it is not usable. */
+static void
+resolve(prepare_state *state, const csv_record *record)
+{
+	if (state->options.header)
+	{
+		if (record->status != CSVR_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+					 errmsg("the header line of the file is malformed"),
+					 errdetail("Line %ld: %s.", record->line_number, malformed_text(record)),
+					 errhint("The first line must name the columns, separated by \"%s\".",
+							 state->delimiter == '\t' ? "tab" : upflow_delimiter_name(state->delimiter))));
+
+		state->nheaders = record->nfields;
+		state->headers = palloc(sizeof(char *) * Max(record->nfields, 1));
+		state->header_lengths = palloc(sizeof(size_t) * Max(record->nfields, 1));
+		for (int i = 0; i < record->nfields; i++)
+		{
+			state->headers[i] = pnstrdup(record->fields[i], record->lengths[i]);
+			state->header_lengths[i] = record->lengths[i];
+		}
+		upflow_resolve_mapping((const char *const *) state->headers, state->header_lengths,
+							   state->nheaders, state->requests, state->columns);
+	}
+	else
+	{
+		state->nheaders = record->status == CSVR_OK ? record->nfields : 0;
+		upflow_resolve_mapping(NULL, NULL, state->nheaders, state->requests, state->columns);
+	}
+	state->resolved = true;
+}
+
+/* Put a row in the result. */
+static void
+put_row(prepare_state *state, Datum *values, bool *nulls)
+{
+	tuplestore_putvalues(state->rsinfo->setResult, state->rsinfo->setDesc, values, nulls);
+}
+
+/*
+ * A later line designates another main contact for this customer: the held
+ * line loses its designation and gets a warning, and is returned now.
+ */
+static void
+release_overridden(prepare_state *state, held_line *held, long winner_line,
+				   const char *winner_email)
+{
+	Datum		values[NUM_COLUMNS];
+	bool		nulls[NUM_COLUMNS];
+	line_problem problem;
+
+	heap_deform_tuple(held->tuple, state->rsinfo->setDesc, values, nulls);
+
+	problem.code = "main_contact_overridden";
+	problem.field = UPF_IS_MAIN;
+	problem.warning = true;
+	problem.message = psprintf("Line %ld: %s is designated main contact of customer %s, but line %ld designates %s later; the later line wins.",
+							   held->line_number, quote_value(held->email, strlen(held->email)),
+							   quote_value(held->external_id, strlen(held->external_id)),
+							   winner_line, quote_value(winner_email, strlen(winner_email)));
+	problem.hint = pstrdup("Mark one main contact per customer in the file.");
+
+	values[COL_FIELDS + UPF_IS_MAIN] = (Datum) 0;
+	nulls[COL_FIELDS + UPF_IS_MAIN] = true;
+	values[COL_ERRORS] = problems_jsonb(&problem, 1);
+	nulls[COL_ERRORS] = false;
+	put_row(state, values, nulls);
+
+	heap_freetuple(held->tuple);
+	pfree(held->email);
+}
+
+static void
+hold_row(prepare_state *state, Datum *values, bool *nulls, long line_number,
+		 const char *external_id, const char *email)
+{
+	MemoryContext oldcontext;
+	held_line  *held;
+	bool		found;
+
+	held = held_lookup(state->held, (char *) external_id);
+	found = (held != NULL);
+	if (found)
+		release_overridden(state, held, line_number, email);
+	else
+		held = held_insert(state->held,
+						   MemoryContextStrdup(state->held_context, external_id),
+						   &found);
+
+	oldcontext = MemoryContextSwitchTo(state->held_context);
+	held->tuple = heap_form_tuple(state->rsinfo->setDesc, values, nulls);
+	held->line_number = line_number;
+	held->email = pstrdup(email);
+	MemoryContextSwitchTo(oldcontext);
+}
+
+static void
+prepare_data_record(prepare_state *state, const csv_record *record)
+{
+	Datum		values[NUM_COLUMNS];
+	bool		nulls[NUM_COLUMNS];
+	line_problem problems[2 * UPF_NFIELDS + 2];
+	int			nproblems = 0;
+	bool		failed = false;
+	const char *cell[UPF_NFIELDS];
+	size_t		cell_len[UPF_NFIELDS];
+	upf_flag	main_flag = UPF_FLAG_UNSET;
+	long		line = record->line_number;
+
+	memset(nulls, true, sizeof(nulls));
+	values[COL_LINE_NUMBER] = Int32GetDatum((int32) line);
+	nulls[COL_LINE_NUMBER] = false;
+
+	/* Text input cannot hold NUL bytes, so raw text is always valid. */
+	values[COL_RAW_LINE] = PointerGetDatum(cstring_to_text_with_len(record->raw, record->raw_len));
+	nulls[COL_RAW_LINE] = false;
+
+	if (record->status != CSVR_OK)
+	{
+		add_problem(problems, &nproblems, "malformed_csv", -1, false,
+					psprintf("Line %ld cannot be read: %s.", line, malformed_text(record)),
+					pstrdup("Check the quotes on this line: a value that contains the separator, a quote or a line break must be enclosed in quotes, and a quote inside it must be doubled (\"\")."));
+		values[COL_ERRORS] = problems_jsonb(problems, nproblems);
+		nulls[COL_ERRORS] = false;
+		state->data_records++;
+		put_row(state, values, nulls);
+		return;
+	}
+
+	/* A record whose every cell is empty is a blank line: skipped. */
+	{
+		bool		blank = true;
+
+		for (int i = 0; i < record->nfields && blank; i++)
+		{
+			size_t		len;
+
+			upf_clean_value(record->fields[i], record->lengths[i], &len);
+			if (len > 0)
+				blank = false;
+		}
+		if (blank)
+			return;
+	}
+	state->data_records++;
+
+	/* Cells beyond the header that hold something. */
+	if (state->options.header && record->nfields > state->nheaders)
+	{
+		for (int i = state->nheaders; i < record->nfields; i++)
+		{
+			size_t		len;
+			const char *v = upf_clean_value(record->fields[i], record->lengths[i], &len);
+
+			if (len > 0)
+			{
+				add_problem(problems, &nproblems, "too_many_fields", -1, false,
+							psprintf("Line %ld has %d cells but the header has %d; cell %d holds %s.",
+									 line, record->nfields, state->nheaders, i + 1,
+									 quote_value(v, len)),
+							psprintf("Remove the extra cells, or enclose in quotes the values that contain the separator \"%s\".",
+									 state->delimiter == '\t' ? "tab" : upflow_delimiter_name(state->delimiter)));
+				failed = true;
+				break;
+			}
+		}
+	}
+
+	for (int f = 0; f < UPF_NFIELDS; f++)
+	{
+		int			column = state->columns[f];
+		const char *v;
+		size_t		len;
+
+		cell[f] = NULL;
+		cell_len[f] = 0;
+		if (column < 0)
+			continue;
+		if (column >= record->nfields)
+			v = "", len = 0;
+		else
+			v = upf_clean_value(record->fields[column], record->lengths[column], &len);
+
+		if (len == 0)
+		{
+			if (upf_field_required(f))
+			{
+				add_problem(problems, &nproblems, "missing_required_field", f, false,
+							psprintf("Line %ld: the required field %s is empty.", line, field_label(state, f)),
+							psprintf("Fill in %s on this line; customer name, client ID and contact email are required on every line.",
+									 upf_field_name(f)));
+				failed = true;
+			}
+			continue;
+		}
+
+		cell[f] = v;
+		cell_len[f] = len;
+
+		if (f == UPF_IS_MAIN)
+		{
+			if (state->ignore_main)
+			{
+				cell[f] = NULL;
+				continue;
+			}
+			main_flag = upf_parse_flag(v, len);
+			if (main_flag == UPF_FLAG_INVALID)
+			{
+				add_problem(problems, &nproblems, "invalid_main_flag", f, false,
+							psprintf("Line %ld: %s value %s is not understood.",
+									 line, field_label(state, f), quote_value(v, len)),
+							pstrdup("Write 1 (or yes, oui, true, x) to make this contact the customer's main contact, 0 (or no, non, false) to remove the flag, or leave the cell empty to change nothing."));
+				failed = true;
+			}
+			continue;
+		}
+
+		if (upf_utf8_chars(v, len) > upf_field_max_chars(f))
+		{
+			add_problem(problems, &nproblems, "value_too_long", f, false,
+						psprintf("Line %ld: %s %s is %zu characters long; at most %zu are allowed.",
+								 line, field_label(state, f), quote_value(v, len),
+								 upf_utf8_chars(v, len), upf_field_max_chars(f)),
+						psprintf("Shorten the value to %zu characters.", upf_field_max_chars(f)));
+			failed = true;
+			continue;
+		}
+
+		if (f == UPF_EMAIL || f == UPF_ACCOUNT_MANAGER_EMAIL)
+		{
+			upf_email_problem ep = upf_check_email(v, len);
+
+			if (ep != UPF_EMAIL_OK)
+			{
+				add_problem(problems, &nproblems, "invalid_email", f, false,
+							psprintf("Line %ld: %s %s is not a valid email address: %s.",
+									 line, field_label(state, f), quote_value(v, len),
+									 upf_email_problem_text(ep)),
+							pstrdup("Correct the address so that it reads like name@company.com, with no spaces."));
+				failed = true;
+			}
+		}
+		else if (f == UPF_PHONE)
+		{
+			upf_phone_problem pp = upf_check_phone(v, len);
+
+			if (pp != UPF_PHONE_OK)
+			{
+				add_problem(problems, &nproblems, "invalid_phone", f, false,
+							psprintf("Line %ld: %s %s is not a valid phone number: %s.",
+									 line, field_label(state, f), quote_value(v, len),
+									 upf_phone_problem_text(pp)),
+							pstrdup("Write the number with digits, an optional leading +, and spaces, dots or dashes, e.g. +33 1 23 45 67 89."));
+				failed = true;
+			}
+		}
+	}
+
+	for (int f = 0; f < UPF_NFIELDS; f++)
+	{
+		if (f == UPF_IS_MAIN)
+		{
+			if (main_flag == UPF_FLAG_TRUE || main_flag == UPF_FLAG_FALSE)
+			{
+				values[COL_FIELDS + f] = BoolGetDatum(main_flag == UPF_FLAG_TRUE);
+				nulls[COL_FIELDS + f] = false;
+			}
+			continue;
+		}
+		if (cell[f] != NULL)
+		{
+			values[COL_FIELDS + f] = PointerGetDatum(cstring_to_text_with_len(cell[f], cell_len[f]));
+			nulls[COL_FIELDS + f] = false;
+		}
+	}
+
+	values[COL_ERRORS] = nproblems > 0 ? problems_jsonb(problems, nproblems) : state->no_problems;
+	nulls[COL_ERRORS] = false;
+
+	if (!failed && main_flag == UPF_FLAG_TRUE)
+		hold_row(state, values, nulls, line,
+				 pnstrdup(cell[UPF_EXTERNAL_ID], cell_len[UPF_EXTERNAL_ID]),
+				 pnstrdup(cell[UPF_EMAIL], cell_len[UPF_EMAIL]));
+	else
+		put_row(state, values, nulls);
+}
+
+static int
+prepare_record(const csv_record *record, void *arg)
+{
+	prepare_state *state = (prepare_state *) arg;
+	MemoryContext oldcontext;
+
+	if (!state->resolved)
+	{
+		resolve(state, record);
+		if (state->mapping_only)
+			return 1;
+		if (state->options.header)
+			return 0;
+	}
+
+	if ((record->line_number & 1023) == 0)
+		CHECK_FOR_INTERRUPTS();
+
+	oldcontext = MemoryContextSwitchTo(state->row_context);
+	prepare_data_record(state, record);
+	MemoryContextSwitchTo(oldcontext);
+	MemoryContextReset(state->row_context);
+	return 0;
+}
+
+/* Read the whole text, or only its first record when mapping_only. */
+static void
+read_content(prepare_state *state, text *content)
+{
+	const char *data = VARDATA_ANY(content);
+	size_t		len = VARSIZE_ANY_EXHDR(content);
+	csv_reader_options options;
+	csv_reader *reader;
+	int			rc = CSV_READER_OK;
+
+	upflow_check_file_size(len);
+	state->delimiter = state->options.delimiter ? state->options.delimiter
+		: csv_detect_delimiter(data, len);
+
+	upflow_reader_options(&options, state->delimiter);
+	reader = upflow_create_reader(&options, prepare_record, state);
+
+	for (size_t offset = 0; offset < len && rc == CSV_READER_OK; offset += FEED_CHUNK_SIZE)
+	{
+		CHECK_FOR_INTERRUPTS();
+		rc = csv_reader_feed(reader, data + offset, Min(FEED_CHUNK_SIZE, len - offset));
+		upflow_check_reader_result(rc);
+	}
+	if (rc == CSV_READER_OK)
+		upflow_check_reader_result(csv_reader_finish(reader));
+
+	/* A "sep=" line may have changed the delimiter. */
+	state->delimiter = csv_reader_delimiter(reader);
+
+	if (!state->resolved)
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("the file is empty"),
+				 errhint("The first line of the file must name its columns, e.g. \"Customer name;Client ID (External Id);Contact email address\".")));
+}
+
+/*
+ * Settings of the organization that shape preparation.  Also the tenant
+ * check: ERRORs if the caller may not use this organization, without
+ * telling whether another organization exists.
+ */
+static bool
+organization_main_from_integration(int64 organization_id)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(organization_id)};
+	bool		isnull;
+	bool		result;
+
+	SPI_connect();
+	SPI_execute_with_args("SELECT o.main_contact_from_integration "
+						  "FROM upflow.organization_for_import($1, false) o",
+						  1, argtypes, args, NULL, true, 1);
+	if (SPI_processed != 1)
+		elog(ERROR, "organization_for_import returned " UINT64_FORMAT " rows", SPI_processed);
+	result = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return result;
+}
+
+static void
+init_state(prepare_state *state, FunctionCallInfo fcinfo)
+{
+	memset(state, 0, sizeof(*state));
+	upflow_parse_options(PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3), &state->options);
+	upflow_parse_mapping(PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2), state->requests);
+	state->ignore_main = organization_main_from_integration(PG_GETARG_INT64(0));
+}
+
+PG_FUNCTION_INFO_V1(upflow_prepare_contacts);
+
+Datum
+upflow_prepare_contacts(PG_FUNCTION_ARGS)
+{
+	prepare_state state;
+	held_iterator iter;
+	held_line  *held;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("organization_id must not be NULL")));
+
+	SetSingleFuncCall(fcinfo, 0);
+	init_state(&state, fcinfo);
+	if (PG_ARGISNULL(1))
+		return (Datum) 0;
+
+	state.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	state.row_context = AllocSetContextCreate(CurrentMemoryContext,
+											  "upflow prepare_contacts row",
+											  ALLOCSET_DEFAULT_SIZES);
+	state.held_context = AllocSetContextCreate(CurrentMemoryContext,
+											   "upflow prepare_contacts main contacts",
+											   ALLOCSET_DEFAULT_SIZES);
+	state.held = held_create(state.held_context, 256, NULL);
+	state.no_problems = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
+
+	read_content(&state, PG_GETARG_TEXT_PP(1));
+
+	/* The lines still held are the winning main-contact designations. */
+	held_start_iterate(state.held, &iter);
+	while ((held = held_iterate(state.held, &iter)) != NULL)
+		tuplestore_puttuple(state.rsinfo->setResult, held->tuple);
+
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(upflow_detect_mapping);
+
+/*
+ * upflow.detect_mapping(content, mapping, options): the mapping an import
+ * would use, as jsonb {"delimiter", "header", "headers", "mapping"}, or
+ * the mapping ERROR an import would raise.
+ */
+Datum
+upflow_detect_mapping(PG_FUNCTION_ARGS)
+{
+	prepare_state state;
+	StringInfoData buf;
+	Jsonb	   *mapping;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+
+	memset(&state, 0, sizeof(state));
+	upflow_parse_mapping(PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1), state.requests);
+	upflow_parse_options(PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2), &state.options);
+	state.mapping_only = true;
+
+	read_content(&state, PG_GETARG_TEXT_PP(0));
+
+	mapping = upflow_mapping_jsonb((const char *const *) state.headers, state.header_lengths,
+								   state.nheaders, state.columns);
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"delimiter\": ");
+	escape_json(&buf, upflow_delimiter_name(state.delimiter));
+	appendStringInfo(&buf, ", \"header\": %s, \"headers\": ", state.options.header ? "true" : "false");
+	if (state.headers != NULL)
+	{
+		appendStringInfoChar(&buf, '[');
+		for (int i = 0; i < state.nheaders; i++)
+		{
+			if (i > 0)
+				appendStringInfoString(&buf, ", ");
+			escape_json(&buf, pnstrdup(state.headers[i], state.header_lengths[i]));
+		}
+		appendStringInfoChar(&buf, ']');
+	}
+	else
+		appendStringInfoString(&buf, "null");
+	appendStringInfo(&buf, ", \"columns\": %d, \"mapping\": %s}", state.nheaders,
+					 JsonbToCString(NULL, &mapping->root, VARSIZE(mapping)));
+
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}

@@ -1,0 +1,179 @@
+/*-------------------------------------------------------------------------
+ *
+ * upflow_import.c
+ *		Module initialization, settings and helpers shared by the SQL
+ *		entry points of upflow_import.
+ *
+ * The CSV reading itself lives in the pure-C core (csv_reader.c); this
+ * file only adapts it to PostgreSQL: limits from GUCs, memory released on
+ * error, errors reported with ereport.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "upflow_import.h"
+
+PG_MODULE_MAGIC;
+
+int			upflow_max_file_size = 256 * 1024 * 1024;
+int			upflow_max_field_size = 64 * 1024;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	/*
+	 * Limits protect the server from hostile files, so only superusers (or
+	 * roles granted SET on them) may raise them.
+	 */
+	DefineCustomIntVariable("upflow_import.max_file_size",
+							"Largest CSV file an import accepts.",
+							"Larger files are refused before anything is read.",
+							&upflow_max_file_size,
+							256 * 1024 * 1024,
+							1024,
+							INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("upflow_import.max_field_size",
+							"Largest CSV field (cell) an import accepts.",
+							"A record with a larger field is reported as malformed; "
+							"this bounds the memory an unterminated quote can take.",
+							&upflow_max_field_size,
+							64 * 1024,
+							64,
+							64 * 1024 * 1024,
+							PGC_SUSET,
+							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("upflow_import");
+}
+
+char
+upflow_delimiter_from_text(const char *value, const char *what)
+{
+	if (value == NULL)
+		return '\0';
+	if (strcmp(value, ";") == 0 || pg_strcasecmp(value, "semicolon") == 0)
+		return ';';
+	if (strcmp(value, ",") == 0 || pg_strcasecmp(value, "comma") == 0)
+		return ',';
+	if (strcmp(value, "|") == 0 || pg_strcasecmp(value, "pipe") == 0)
+		return '|';
+	if (strcmp(value, "\t") == 0 || pg_strcasecmp(value, "tab") == 0 ||
+		strcmp(value, "\\t") == 0)
+		return '\t';
+	if (value[0] == '\0' || pg_strcasecmp(value, "auto") == 0)
+		return '\0';
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid %s \"%s\"", what, value),
+			 errdetail("A CSV separator is one of ; , | or a tab."),
+			 errhint("Pass ';', ',', '|', 'tab', or NULL to detect it from the file.")));
+	return '\0';				/* keep compiler quiet */
+}
+
+const char *
+upflow_delimiter_name(char delimiter)
+{
+	switch (delimiter)
+	{
+		case ';':
+			return ";";
+		case ',':
+			return ",";
+		case '|':
+			return "|";
+		case '\t':
+			return "\t";
+	}
+	elog(ERROR, "unexpected delimiter %d", (int) delimiter);
+	return NULL;				/* keep compiler quiet */
+}
+
+void
+upflow_reader_options(csv_reader_options *options, char delimiter)
+{
+	memset(options, 0, sizeof(*options));
+	options->delimiter = delimiter;
+	options->max_field_size = (size_t) upflow_max_field_size;
+	options->max_record_size = 0;	/* the core's default, 64 x the field cap */
+	options->honor_sep_line = true;
+}
+
+void
+upflow_check_file_size(size_t len)
+{
+	if (len > (size_t) upflow_max_file_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("CSV file is too large"),
+				 errdetail("The file has %zu bytes; upflow_import.max_file_size allows %d.",
+						   len, upflow_max_file_size),
+				 errhint("Split the file, or ask an administrator to raise upflow_import.max_file_size.")));
+}
+
+static void
+free_reader_callback(void *arg)
+{
+	csv_reader_free((csv_reader *) arg);
+}
+
+csv_reader *
+upflow_create_reader(const csv_reader_options *options,
+					 csv_record_callback callback, void *arg)
+{
+	csv_reader *reader;
+	MemoryContextCallback *cb;
+
+	/* Allocate the callback first, so that registering cannot fail. */
+	cb = MemoryContextAlloc(CurrentMemoryContext, sizeof(MemoryContextCallback));
+	reader = csv_reader_create(options, callback, arg);
+	if (reader == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Failed to allocate a CSV reader.")));
+	cb->func = free_reader_callback;
+	cb->arg = reader;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+	return reader;
+}
+
+void
+upflow_check_reader_result(int rc)
+{
+	switch (rc)
+	{
+		case CSV_READER_OK:
+		case CSV_READER_STOPPED:
+			return;
+		case CSV_READER_NOMEM:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("The CSV reader failed to allocate memory.")));
+			break;
+		case CSV_READER_TOO_MANY_ERRORS:
+			ereport(ERROR,
+					(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+					 errmsg("the file is not readable as CSV"),
+					 errdetail("Too many records are malformed: quotes open and never close."),
+					 errhint("Check that the file is a CSV file and that its separator is right.")));
+			break;
+	}
+	elog(ERROR, "unexpected CSV reader result %d", rc);
+}
