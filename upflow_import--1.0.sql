@@ -400,6 +400,22 @@ LANGUAGE C STABLE;
 COMMENT ON FUNCTION upflow.prepare_contacts(bigint, text, jsonb, jsonb) IS
 'Every data line of a contacts file, mapped, cleaned and validated, with the in-file main-contact rule applied; writes nothing';
 
+CREATE FUNCTION upflow.start_import_progress(bytes_total bigint)
+RETURNS void
+AS 'MODULE_PATHNAME', 'upflow_start_import_progress'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION upflow.start_import_progress(bigint) IS
+'Start reporting this backend''s import in pg_stat_progress_copy (bytes, then lines)';
+
+CREATE FUNCTION upflow.end_import_progress()
+RETURNS void
+AS 'MODULE_PATHNAME', 'upflow_end_import_progress'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION upflow.end_import_progress() IS
+'Stop reporting this backend''s import in pg_stat_progress_copy';
+
 CREATE FUNCTION upflow.csv_cell(value text, delimiter text DEFAULT ';')
 RETURNS text
 AS 'MODULE_PATHNAME', 'upflow_csv_cell'
@@ -544,6 +560,9 @@ BEGIN
 	   SET status = 'running', started_at = coalesce(i.started_at, now()),
 		   delimiter = resolved->>'delimiter', mapping = mapped
 	 WHERE i.organization_id = p_org AND i.import_id = p_import;
+
+	-- Bytes and lines read show in pg_stat_progress_copy while it runs.
+	PERFORM upflow.start_import_progress(octet_length(imp.file_content));
 
 	-- The lines of the file.  Among valid lines naming the same contact
 	-- (customer and email) only the last is applied: dup_rank 1.
@@ -797,6 +816,7 @@ BEGIN
 	 WHERE i.organization_id = p_org AND i.import_id = p_import
 	RETURNING i.* INTO imp;
 
+	PERFORM upflow.end_import_progress();
 	RETURN imp;
 END
 $function$;

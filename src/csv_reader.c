@@ -92,6 +92,7 @@ typedef struct csvr_source
 	size_t		len;
 	bool		is_input;
 	size_t		consumed_base;	/* input bytes consumed before buf[0] */
+	size_t		high_water;		/* furthest position reached (re-reads rewind) */
 	scan_cache	lf;
 	scan_cache	cr;
 	scan_cache	nul;
@@ -123,6 +124,8 @@ struct csv_reader
 	size_t		entry_alloc;	/* bytes really allocated for entry_buf */
 	size_t		entry_limit;	/* entry_buf never grows past this */
 	bool		entry_real_oom; /* last real realloc failed */
+	void	   *entry_spare;	/* entry_buf of a discarded parser */
+	size_t		entry_spare_size;
 
 	/* Set by the libcsv callbacks */
 	bool		row_ended;
@@ -236,6 +239,13 @@ entry_realloc(void *ptr, size_t size)
 
 	if (size > r->entry_limit)
 		return NULL;
+	if (ptr == NULL && r->entry_spare != NULL)
+	{
+		/* new parser after an error: take the old one's buffer */
+		ptr = r->entry_spare;
+		r->entry_alloc = r->entry_spare_size;
+		r->entry_spare = NULL;
+	}
 	if (size <= r->entry_alloc)
 		return ptr;
 	want = r->entry_alloc * 2;
@@ -260,6 +270,24 @@ entry_realloc(void *ptr, size_t size)
 		r->mem_peak = r->mem_current;
 	r->entry_alloc = want;
 	return p;
+}
+
+/*
+ * libcsv's free hook: keep the buffer of a parser discarded after an error
+ * for the next one, so that many malformed records cost no allocations.
+ */
+static void
+entry_free(void *ptr)
+{
+	csv_reader *r = entry_owner;
+
+	if (r != NULL && r->entry_spare == NULL)
+	{
+		r->entry_spare = ptr;
+		r->entry_spare_size = r->entry_alloc;
+	}
+	else
+		free(ptr);
 }
 
 /* libcsv field callback: copy the field into the record's arena */
@@ -321,13 +349,15 @@ cb_row(int c, void *data)
 static void
 reset_parser(csv_reader *r)
 {
-	csv_free(&r->parser);
-	r->mem_current -= r->entry_alloc;
+	entry_owner = r;
+	csv_free(&r->parser);		/* its buffer becomes entry_spare */
+	entry_owner = NULL;
 	r->entry_alloc = 0;
 	csv_init(&r->parser, CSVR_PARSER_OPTIONS);
 	csv_set_delim(&r->parser, (unsigned char) r->delimiter);
 	csv_set_blk_size(&r->parser, CSVR_BLOCK_SIZE);
 	csv_set_realloc_func(&r->parser, entry_realloc);
+	csv_set_free_func(&r->parser, entry_free);
 }
 
 static void
@@ -675,6 +705,7 @@ process(csv_reader *r, csvr_source *src, size_t *posp)
 	const char *buf = src->buf;
 	size_t		len = src->len;
 	size_t		pos = *posp;
+	size_t		fed = 0;		/* bytes of the current record from here */
 	int			rc = ST_CONTINUE;
 
 	while (pos < len)
@@ -711,7 +742,10 @@ process(csv_reader *r, csvr_source *src, size_t *posp)
 		}
 
 		if (!r->rec_open)
+		{
 			start_record(r);
+			fed = 0;
+		}
 
 		if (lf_content)
 		{
@@ -749,6 +783,7 @@ process(csv_reader *r, csvr_source *src, size_t *posp)
 		}
 
 		fp = feed_piece(r, buf + pos, n + (has_term ? 1 : 0), &offset);
+		fed += n + (has_term ? 1 : 0);
 		pos += n;
 		if (has_term)
 		{
@@ -796,25 +831,27 @@ process(csv_reader *r, csvr_source *src, size_t *posp)
 			rc = malformed(r, CSVR_RECORD_TOO_LARGE, r->nfields,
 						   r->max_record_size);
 
+		if (pos > src->high_water)
+			src->high_water = pos;
 		if (rc == ST_REREAD)
 		{
-			size_t		consumed = src->is_input ? src->consumed_base + pos :
-				r->bytes_consumed;
+			size_t		consumed = src->is_input ?
+				src->consumed_base + src->high_water : r->bytes_consumed;
 
 			if (charge_reread(r, consumed) == ST_STOP)
 			{
 				rc = ST_STOP;
 				break;
 			}
-			if (src->is_input)
+			if (r->tail_len > fed)
 			{
-				/* the tail may come from earlier chunks: copy it */
+				/* record began in pending or an earlier chunk: copy the tail */
 				rc = queue_tail(r);
 				if (rc == ST_CONTINUE)
 					rc = ST_REREAD;
 				break;
 			}
-			/* the tail is exactly the bytes just read from this buffer */
+			/* the tail is exactly the bytes just read from this source */
 			pos -= r->tail_len;
 			rc = ST_CONTINUE;
 		}
@@ -823,8 +860,10 @@ process(csv_reader *r, csvr_source *src, size_t *posp)
 	}
 
 	*posp = pos;
+	if (pos > src->high_water)
+		src->high_water = pos;
 	if (src->is_input)
-		r->bytes_consumed = src->consumed_base + pos;
+		r->bytes_consumed = src->consumed_base + src->high_water;
 	return rc;
 }
 
@@ -839,6 +878,7 @@ run(csv_reader *r, const char *input, size_t len, size_t pos)
 	in.len = len;
 	in.is_input = true;
 	in.consumed_base = r->bytes_consumed - pos;
+	in.high_water = pos;
 
 	for (;;)
 	{
@@ -1049,7 +1089,8 @@ csv_reader_free(csv_reader *r)
 {
 	if (r == NULL)
 		return;
-	csv_free(&r->parser);
+	csv_free(&r->parser);		/* entry_owner is NULL: really frees */
+	free(r->entry_spare);
 	free(r->raw);
 	free(r->arena);
 	free(r->lengths);

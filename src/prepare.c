@@ -23,14 +23,20 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type_d.h"
+#include "commands/progress.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "utils/backend_progress.h"
+#include "utils/backend_status.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -105,6 +111,8 @@ typedef struct prepare_state
 	held_hash  *held;
 	Datum		no_problems;	/* '[]'::jsonb, built once */
 	long		data_records;
+	long		failed_records;
+	bool		report_progress;	/* pg_stat_progress_copy is ours to update */
 } prepare_state;
 
 /*
@@ -339,6 +347,7 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 		values[COL_ERRORS] = problems_jsonb(problems, nproblems);
 		nulls[COL_ERRORS] = false;
 		state->data_records++;
+		state->failed_records++;
 		put_row(state, values, nulls);
 		return;
 	}
@@ -493,6 +502,8 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 
 	values[COL_ERRORS] = nproblems > 0 ? problems_jsonb(problems, nproblems) : state->no_problems;
 	nulls[COL_ERRORS] = false;
+	if (failed)
+		state->failed_records++;
 
 	if (!failed && main_flag == UPF_FLAG_TRUE)
 		hold_row(state, values, nulls, line,
@@ -517,8 +528,17 @@ prepare_record(const csv_record *record, void *arg)
 			return 0;
 	}
 
-	if ((record->line_number & 1023) == 0)
+	if ((state->data_records & 1023) == 0)
+	{
 		CHECK_FOR_INTERRUPTS();
+		if (state->report_progress)
+		{
+			const int	index[2] = {PROGRESS_COPY_TUPLES_PROCESSED, PROGRESS_COPY_TUPLES_EXCLUDED};
+			const int64 value[2] = {state->data_records, state->failed_records};
+
+			pgstat_progress_update_multi_param(2, index, value);
+		}
+	}
 
 	oldcontext = MemoryContextSwitchTo(state->row_context);
 	prepare_data_record(state, record);
@@ -544,14 +564,49 @@ read_content(prepare_state *state, text *content)
 	upflow_reader_options(&options, state->delimiter);
 	reader = upflow_create_reader(&options, prepare_record, state);
 
-	for (size_t offset = 0; offset < len && rc == CSV_READER_OK; offset += FEED_CHUNK_SIZE)
+	/*
+	 * Progress goes to pg_stat_progress_copy, where another session (the
+	 * command-line importer's progress bar) reads it.  An import started the
+	 * command already (upflow.start_import_progress); on its own,
+	 * prepare_contacts reports for the time it runs.
+	 */
+	state->report_progress = !state->mapping_only;
+	if (state->report_progress)
 	{
-		CHECK_FOR_INTERRUPTS();
-		rc = csv_reader_feed(reader, data + offset, Min(FEED_CHUNK_SIZE, len - offset));
-		upflow_check_reader_result(rc);
+		bool		ours = (MyBEEntry == NULL ||
+							MyBEEntry->st_progress_command != PROGRESS_COMMAND_COPY);
+
+		if (ours)
+			upflow_progress_start(len);
+		for (size_t offset = 0; offset < len && rc == CSV_READER_OK; offset += FEED_CHUNK_SIZE)
+		{
+			CHECK_FOR_INTERRUPTS();
+			rc = csv_reader_feed(reader, data + offset, Min(FEED_CHUNK_SIZE, len - offset));
+			upflow_check_reader_result(rc);
+			pgstat_progress_update_param(PROGRESS_COPY_BYTES_PROCESSED,
+										 (int64) Min(offset + FEED_CHUNK_SIZE, len));
+		}
+		if (rc == CSV_READER_OK)
+			upflow_check_reader_result(csv_reader_finish(reader));
+		{
+			const int	index[2] = {PROGRESS_COPY_TUPLES_PROCESSED, PROGRESS_COPY_TUPLES_EXCLUDED};
+			const int64 value[2] = {state->data_records, state->failed_records};
+
+			pgstat_progress_update_multi_param(2, index, value);
+		}
+		if (ours)
+			pgstat_progress_end_command();
 	}
-	if (rc == CSV_READER_OK)
-		upflow_check_reader_result(csv_reader_finish(reader));
+	else
+	{
+		for (size_t offset = 0; offset < len && rc == CSV_READER_OK; offset += FEED_CHUNK_SIZE)
+		{
+			rc = csv_reader_feed(reader, data + offset, Min(FEED_CHUNK_SIZE, len - offset));
+			upflow_check_reader_result(rc);
+		}
+		if (rc == CSV_READER_OK)
+			upflow_check_reader_result(csv_reader_finish(reader));
+	}
 
 	/* A "sep=" line may have changed the delimiter. */
 	state->delimiter = csv_reader_delimiter(reader);
@@ -683,4 +738,40 @@ upflow_detect_mapping(PG_FUNCTION_ARGS)
 					 JsonbToCString(NULL, &mapping->root, VARSIZE(mapping)));
 
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+/*
+ * Progress of a whole import in pg_stat_progress_copy: started by
+ * apply_import before it prepares the lines, ended when it is done (or by
+ * the abort of its transaction).
+ */
+void
+upflow_progress_start(size_t bytes_total)
+{
+	const int	index[4] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_TYPE,
+	PROGRESS_COPY_BYTES_TOTAL, PROGRESS_COPY_BYTES_PROCESSED};
+	const int64 value[4] = {PROGRESS_COPY_COMMAND_FROM, PROGRESS_COPY_TYPE_CALLBACK,
+	(int64) bytes_total, 0};
+	Oid			contact = get_relname_relid("contact", get_namespace_oid("upflow", false));
+
+	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, contact);
+	pgstat_progress_update_multi_param(4, index, value);
+}
+
+PG_FUNCTION_INFO_V1(upflow_start_import_progress);
+
+Datum
+upflow_start_import_progress(PG_FUNCTION_ARGS)
+{
+	upflow_progress_start(PG_ARGISNULL(0) ? 0 : (size_t) PG_GETARG_INT64(0));
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(upflow_end_import_progress);
+
+Datum
+upflow_end_import_progress(PG_FUNCTION_ARGS)
+{
+	pgstat_progress_end_command();
+	PG_RETURN_VOID();
 }

@@ -42,6 +42,9 @@ extern csv_reader *upflow_create_reader(const csv_reader_options *options,
 /* ERROR for reader return codes other than OK and STOPPED. */
 extern void upflow_check_reader_result(int rc);
 
+/* Start reporting an import in pg_stat_progress_copy (prepare.c). */
+extern void upflow_progress_start(size_t bytes_total);
+
 #endif							/* UPFLOW_IMPORT_H */
 
 /* ----------
