@@ -229,15 +229,18 @@ COMMENT ON VIEW upflow.import_errors IS 'Problems of imports, in file order (imp
 /*
  * Row-level security: a role sees and changes only the rows of the
  * organization in upflow.organization_id.  Superusers and roles with
- * BYPASSRLS (the worker, administrators) see everything.
+ * BYPASSRLS (the worker, administrators) see everything.  No privilege on
+ * any table is granted to PUBLIC: the README's role recipe grants what an
+ * application needs.
  */
-ALTER TABLE upflow.organization ENABLE ROW LEVEL SECURITY;
-ALTER TABLE upflow.member ENABLE ROW LEVEL SECURITY;
-ALTER TABLE upflow.customer ENABLE ROW LEVEL SECURITY;
-ALTER TABLE upflow.contact ENABLE ROW LEVEL SECURITY;
-ALTER TABLE upflow.import ENABLE ROW LEVEL SECURITY;
-ALTER TABLE upflow.import_error ENABLE ROW LEVEL SECURITY;
-ALTER TABLE upflow.notification ENABLE ROW LEVEL SECURITY;
+-- FORCE: a table owner that is not a superuser obeys the policies too.
+ALTER TABLE upflow.organization ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+ALTER TABLE upflow.member ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+ALTER TABLE upflow.customer ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+ALTER TABLE upflow.contact ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+ALTER TABLE upflow.import ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+ALTER TABLE upflow.import_error ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+ALTER TABLE upflow.notification ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 
 CREATE POLICY organization_tenant ON upflow.organization
 	USING (organization_id = upflow.current_organization_id());
@@ -534,7 +537,14 @@ BEGIN
 	   FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'import % does not exist', p_import
-			USING ERRCODE = 'invalid_parameter_value';
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Look up your imports in upflow.import_history.';
+	END IF;
+	-- A finished import is history: it is never applied again.
+	IF imp.status NOT IN ('pending', 'running') THEN
+		RAISE EXCEPTION 'import % is % and cannot be applied again', p_import, imp.status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Submit the file again to import it once more.';
 	END IF;
 
 	resolved := upflow.detect_mapping(imp.file_content, imp.mapping, imp.options);
