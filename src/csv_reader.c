@@ -22,12 +22,13 @@
  * "raw".  When a record turns out malformed (strict quoting error, field
  * over the cap, record over the cap, quote open at end of input) its first
  * line is reported, the parser is thrown away, and the bytes after that
- * first line are read again as new input (the "pending" source, processed
- * before the rest of the input).  If the record is still on its first line
- * we instead skip to the end of that line.  Since a record's raw text is a
- * contiguous run of the byte stream, re-reading inside the pending buffer is
- * just a rewind; only a record that reached into the caller's input has its
- * tail copied.
+ * first line are read again with a fresh parser.  If the record is still on
+ * its first line we instead skip to the end of that line.  A record's raw
+ * text is a contiguous run of the byte stream, so when the bytes to re-read
+ * are all in the buffer being read (the caller's chunk, or the pending
+ * buffer) re-reading is just a rewind; otherwise (the record began in an
+ * earlier chunk) they are copied to the "pending" buffer, which is read
+ * before the rest of the input.  The re-read bytes are budgeted.
  *
  * Field size cap: libcsv's entry buffer grows through entry_realloc(),
  * which refuses to go past entry_limit, so libcsv stops with CSV_ENOMEM.
@@ -42,8 +43,6 @@
  *-------------------------------------------------------------------------
  */
 #include <csv.h>
-#include <limits.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -845,7 +844,11 @@ process(csv_reader *r, csvr_source *src, size_t *posp)
 			}
 			if (r->tail_len > fed)
 			{
-				/* record began in pending or an earlier chunk: copy the tail */
+				/*
+				 * The record began in pending or an earlier chunk (never
+				 * while reading pending, whose records start in it): copy
+				 * the tail.
+				 */
 				rc = queue_tail(r);
 				if (rc == ST_CONTINUE)
 					rc = ST_REREAD;
