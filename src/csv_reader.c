@@ -30,6 +30,13 @@
  * earlier chunk) they are copied to the "pending" buffer, which is read
  * before the rest of the input.  The re-read bytes are budgeted.
  *
+ * Each source knows the stream offset of its first byte, so a record's
+ * offset is taken where it starts (base + position); the pending buffer's
+ * base is that of the malformed record plus the start of its tail, or, for
+ * the bytes held while deciding about the BOM and "sep=", the length of
+ * what was skipped.  raw only ever holds max_record_size (+1) bytes: a
+ * malformed first line longer than that is reported cut, and flagged.
+ *
  * Field size cap: libcsv's entry buffer grows through entry_realloc(),
  * which refuses to go past entry_limit, so libcsv stops with CSV_ENOMEM.
  * libcsv keeps a closing quote, trailing blanks and the NUL of
@@ -90,7 +97,7 @@ typedef struct csvr_source
 	const char *buf;
 	size_t		len;
 	bool		is_input;
-	size_t		consumed_base;	/* input bytes consumed before buf[0] */
+	size_t		base;			/* stream offset of buf[0] */
 	size_t		high_water;		/* furthest position reached (re-reads rewind) */
 	scan_cache	lf;
 	scan_cache	cr;
@@ -133,6 +140,7 @@ struct csv_reader
 	/* The record being read */
 	bool		rec_open;
 	long		rec_line;
+	size_t		rec_offset;		/* stream offset of the record's first byte */
 	char	   *raw;
 	size_t		raw_len;
 	size_t		raw_cap;
@@ -154,6 +162,7 @@ struct csv_reader
 	csv_record_status skip_status;
 	int			skip_field;
 	size_t		skip_offset;
+	bool		skip_truncated; /* some of the line did not fit in raw */
 
 	/* Part of raw to read again after a malformed record */
 	size_t		tail_off;
@@ -360,10 +369,11 @@ reset_parser(csv_reader *r)
 }
 
 static void
-start_record(csv_reader *r)
+start_record(csv_reader *r, size_t offset)
 {
 	r->rec_open = true;
 	r->rec_line = r->line_ends + 1;
+	r->rec_offset = offset;
 	r->raw_len = 0;
 	r->arena_len = 0;
 	r->nfields = 0;
@@ -405,6 +415,8 @@ emit_record(csv_reader *r, size_t raw_len, long line_count)
 	rec.line_count = line_count;
 	rec.raw = r->raw;
 	rec.raw_len = raw_len;
+	rec.offset = r->rec_offset;
+	rec.raw_truncated = false;	/* an OK record is never over the cap */
 	rec.fields = NULL;
 	rec.lengths = NULL;
 	rec.nfields = 0;
@@ -449,7 +461,7 @@ emit_record(csv_reader *r, size_t raw_len, long line_count)
 
 static int
 emit_malformed(csv_reader *r, csv_record_status status, int field,
-			   size_t offset, size_t first_len)
+			   size_t offset, size_t first_len, bool truncated)
 {
 	csv_record	rec;
 
@@ -461,6 +473,8 @@ emit_malformed(csv_reader *r, csv_record_status status, int field,
 	rec.lengths = NULL;
 	rec.raw = r->raw;
 	rec.raw_len = first_len;
+	rec.offset = r->rec_offset;
+	rec.raw_truncated = truncated;
 	rec.error_field = field;
 	rec.error_offset = offset;
 	return call_back(r, &rec);
@@ -500,6 +514,7 @@ malformed(csv_reader *r, csv_record_status status, int field, size_t offset)
 		r->skip_status = status;
 		r->skip_field = field;
 		r->skip_offset = offset;
+		r->skip_truncated = false;
 		return ST_CONTINUE;
 	}
 
@@ -512,7 +527,7 @@ malformed(csv_reader *r, csv_record_status status, int field, size_t offset)
 	r->tail_off = next;
 	r->tail_len = r->raw_len - next;
 
-	rc = emit_malformed(r, status, field, offset, first);
+	rc = emit_malformed(r, status, field, offset, first, false);
 	close_record(r);
 	return rc == ST_STOP ? ST_STOP : ST_REREAD;
 }
@@ -533,19 +548,23 @@ charge_reread(csv_reader *r, size_t consumed)
 	return ST_CONTINUE;
 }
 
-/* Make the pending source cover pend[0..len) from its start */
+/*
+ * Make the pending source cover pend[0..len) from its start; offset is the
+ * stream offset of pend[0].
+ */
 static void
-set_pending(csv_reader *r, size_t len)
+set_pending(csv_reader *r, size_t len, size_t offset)
 {
 	memset(&r->pend_src, 0, sizeof(r->pend_src));
 	r->pend_src.buf = r->pend;
 	r->pend_src.len = len;
+	r->pend_src.base = offset;
 	r->pend_pos = 0;
 }
 
-/* Copy bytes into the (empty) pending buffer */
+/* Copy bytes (stream offset "offset") into the (empty) pending buffer */
 static bool
-fill_pending(csv_reader *r, const char *data, size_t len)
+fill_pending(csv_reader *r, const char *data, size_t len, size_t offset)
 {
 	void	   *p;
 
@@ -555,7 +574,7 @@ fill_pending(csv_reader *r, const char *data, size_t len)
 	r->pend = p;
 	if (len > 0)
 		memcpy(r->pend, data, len);
-	set_pending(r, len);
+	set_pending(r, len, offset);
 	return true;
 }
 
@@ -563,7 +582,8 @@ fill_pending(csv_reader *r, const char *data, size_t len)
 static int
 queue_tail(csv_reader *r)
 {
-	if (!fill_pending(r, r->raw + r->tail_off, r->tail_len))
+	if (!fill_pending(r, r->raw + r->tail_off, r->tail_len,
+					  r->rec_offset + r->tail_off))
 	{
 		r->result = CSV_READER_NOMEM;
 		return ST_STOP;
@@ -676,6 +696,8 @@ skip_line(csv_reader *r, csvr_source *src, size_t *posp)
 		r->result = CSV_READER_NOMEM;
 		return ST_STOP;
 	}
+	if (n < e - pos)
+		r->skip_truncated = true;
 	if (e == src->len)
 	{
 		*posp = e;
@@ -688,7 +710,7 @@ skip_line(csv_reader *r, csvr_source *src, size_t *posp)
 	r->skip_lf = (src->buf[e] == '\r');
 	r->skipping = false;
 	rc = emit_malformed(r, r->skip_status, r->skip_field, r->skip_offset,
-						r->raw_len);
+						r->raw_len, r->skip_truncated);
 	close_record(r);
 	return rc;
 }
@@ -742,7 +764,7 @@ process(csv_reader *r, csvr_source *src, size_t *posp)
 
 		if (!r->rec_open)
 		{
-			start_record(r);
+			start_record(r, src->base + pos);
 			fed = 0;
 		}
 
@@ -835,7 +857,7 @@ process(csv_reader *r, csvr_source *src, size_t *posp)
 		if (rc == ST_REREAD)
 		{
 			size_t		consumed = src->is_input ?
-				src->consumed_base + src->high_water : r->bytes_consumed;
+				src->base + src->high_water : r->bytes_consumed;
 
 			if (charge_reread(r, consumed) == ST_STOP)
 			{
@@ -866,7 +888,7 @@ process(csv_reader *r, csvr_source *src, size_t *posp)
 	if (pos > src->high_water)
 		src->high_water = pos;
 	if (src->is_input)
-		r->bytes_consumed = src->consumed_base + src->high_water;
+		r->bytes_consumed = src->base + src->high_water;
 	return rc;
 }
 
@@ -880,7 +902,7 @@ run(csv_reader *r, const char *input, size_t len, size_t pos)
 	in.buf = input;
 	in.len = len;
 	in.is_input = true;
-	in.consumed_base = r->bytes_consumed - pos;
+	in.base = r->bytes_consumed - pos;
 	in.high_water = pos;
 
 	for (;;)
@@ -912,6 +934,8 @@ valid_sep_char(char c)
 static bool
 prologue_decide(csv_reader *r, bool at_eof)
 {
+	size_t		sep_len = 0;
+
 	if (r->prologue == PROLOGUE_BOM)
 	{
 		size_t		k = CSVR_MIN(r->hold_len, sizeof(utf8_bom));
@@ -948,11 +972,12 @@ prologue_decide(csv_reader *r, bool at_eof)
 			}
 			r->hold_len -= used;
 			memmove(r->hold, r->hold + used, r->hold_len);
+			sep_len = used;
 		}
 	}
 
 	r->prologue = PROLOGUE_DONE;
-	return fill_pending(r, r->hold, r->hold_len);
+	return fill_pending(r, r->hold, r->hold_len, r->bom_len + sep_len);
 }
 
 csv_reader *
@@ -1041,7 +1066,7 @@ csv_reader_finish(csv_reader *r)
 			/* malformed first line that ends with the input */
 			r->skipping = false;
 			rc = emit_malformed(r, r->skip_status, r->skip_field,
-								r->skip_offset, r->raw_len);
+								r->skip_offset, r->raw_len, r->skip_truncated);
 			close_record(r);
 		}
 		else if (!r->rec_open)

@@ -31,7 +31,9 @@
  *	- A field longer than max_field_size bytes (enforced through libcsv's
  *	  realloc hook), or a record whose raw text is longer than
  *	  max_record_size bytes, makes the record malformed the same way, so
- *	  memory stays bounded whatever the input.
+ *	  memory stays bounded whatever the input.  A malformed record's raw
+ *	  text is cut at max_record_size bytes (raw_truncated); its offset in
+ *	  the input lets a caller that keeps the input recover the whole line.
  *	- A NUL byte anywhere in a record is reported (CSVR_NUL_BYTE); such a
  *	  record's fields are not passed on.
  *	- Optionally (honor_sep_line), a first line of the form "sep=X" (as
@@ -75,10 +77,19 @@ typedef struct csv_record
 	/*
 	 * The record exactly as in the input, without its final line break (for
 	 * a malformed record: its first physical line only).  Not
-	 * NUL-terminated; may contain NUL bytes for CSVR_NUL_BYTE.
+	 * NUL-terminated; may contain NUL bytes for CSVR_NUL_BYTE.  raw is
+	 * exactly the input bytes at offset, but it holds at most
+	 * max_record_size bytes: a malformed record whose first line is longer
+	 * has raw cut there, with raw_truncated set, so that memory stays
+	 * bounded; the full line can then be taken from the input at offset.
 	 */
 	const char *raw;
 	size_t		raw_len;
+	size_t		offset;			/* byte offset of raw[0] in the input as fed
+								 * (from its first byte, BOM and "sep="
+								 * line included) */
+	bool		raw_truncated;	/* raw is shorter than the first line (or
+								 * record) it stands for */
 
 	/*
 	 * For malformed records: 0-based index of the field in which the problem

@@ -113,6 +113,10 @@ typedef struct prepare_state
 	long		data_records;
 	long		failed_records;
 	bool		report_progress;	/* pg_stat_progress_copy is ours to update */
+
+	/* The whole input, to recover lines the reader had to cut */
+	const char *content;
+	size_t		content_len;
 } prepare_state;
 
 /*
@@ -335,8 +339,23 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 	values[COL_LINE_NUMBER] = Int32GetDatum((int32) line);
 	nulls[COL_LINE_NUMBER] = false;
 
-	/* Text input cannot hold NUL bytes, so raw text is always valid. */
-	values[COL_RAW_LINE] = PointerGetDatum(cstring_to_text_with_len(record->raw, record->raw_len));
+	/*
+	 * Text input cannot hold NUL bytes, so raw text is always valid.  The
+	 * reader keeps at most max_record_size bytes of a malformed line; the
+	 * whole line is still in the input, and a rejected line is kept whole.
+	 */
+	if (record->raw_truncated)
+	{
+		const char *start = state->content + record->offset;
+		size_t		avail = state->content_len - record->offset;
+		size_t		line_len = 0;
+
+		while (line_len < avail && start[line_len] != '\n' && start[line_len] != '\r')
+			line_len++;
+		values[COL_RAW_LINE] = PointerGetDatum(cstring_to_text_with_len(start, line_len));
+	}
+	else
+		values[COL_RAW_LINE] = PointerGetDatum(cstring_to_text_with_len(record->raw, record->raw_len));
 	nulls[COL_RAW_LINE] = false;
 
 	if (record->status != CSVR_OK)
@@ -558,6 +577,8 @@ read_content(prepare_state *state, text *content)
 	int			rc = CSV_READER_OK;
 
 	upflow_check_file_size(len);
+	state->content = data;
+	state->content_len = len;
 	state->delimiter = state->options.delimiter ? state->options.delimiter
 		: csv_detect_delimiter(data, len);
 

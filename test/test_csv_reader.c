@@ -6,8 +6,11 @@
  * Most inputs go through check_splits(): the input is read whole, then
  * split in two at every possible point, then fed byte by byte, and all the
  * readings must give identical records (line numbers, fields, raw text,
- * status, error position).  Each chunk is fed from its own exactly sized
- * allocation so that ASan/valgrind catch any read past a chunk.
+ * offset, status, error position).  Each chunk is fed from its own exactly
+ * sized allocation so that ASan/valgrind catch any read past a chunk.  Every
+ * reading is also checked against the input: raw is the input bytes at the
+ * record's offset, and is the whole first line (malformed) or the whole
+ * record unless raw_truncated (check_raw).
  *
  * Build and run from the repository root:
  *	 cc -Wall -Wextra -Werror -g -Isrc -o test/test_csv_reader \
@@ -39,6 +42,8 @@ typedef struct rec
 	size_t	   *lengths;
 	char	   *raw;
 	size_t		raw_len;
+	size_t		offset;
+	bool		raw_truncated;
 	int			error_field;
 	size_t		error_offset;
 } rec;
@@ -97,6 +102,8 @@ collect(const csv_record *r, void *arg)
 		c->error_field = r->error_field;
 		c->error_offset = r->error_offset;
 		c->raw_len = r->raw_len;
+		c->offset = r->offset;
+		c->raw_truncated = r->raw_truncated;
 		c->raw = malloc(r->raw_len + 1);
 		assert_non_null(c->raw);
 		if (r->raw_len)
@@ -139,6 +146,8 @@ free_result(result *res)
 	memset(res, 0, sizeof(*res));
 }
 
+static void print_rec(const char *label, int i, const rec *c);
+
 static csv_reader_options
 opts_delim(char delim)
 {
@@ -147,6 +156,74 @@ opts_delim(char delim)
 	memset(&o, 0, sizeof(o));
 	o.delimiter = delim;
 	return o;
+}
+
+static bool
+is_eol(char c)
+{
+	return c == '\r' || c == '\n';
+}
+
+/* Line ends in a record's text: LF, CRLF or lone CR each count once */
+static long
+count_line_ends(const char *s, size_t len)
+{
+	long		n = 0;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] == '\r' || (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')))
+			n++;
+	return n;
+}
+
+/*
+ * Check every record of a reading against the input: raw is exactly the
+ * input bytes at offset; unless raw_truncated, it is the whole first line
+ * (malformed record) or the whole record (followed by a line end or the end
+ * of the input); records do not overlap and are in input order.
+ */
+static void
+check_raw(const char *data, size_t len, const result *res)
+{
+	size_t		next = 0;		/* no record may start before this */
+	int			i;
+
+	for (i = 0; i < res->n; i++)
+	{
+		const rec  *c = &res->recs[i];
+		size_t		end = c->offset + c->raw_len;
+		bool		at_eol;
+
+		if (c->offset < next || end > len ||
+			memcmp(data + c->offset, c->raw, c->raw_len) != 0)
+		{
+			print_rec("actual", i, c);
+			fail_msg("record %d: raw is not the input at offset %zu", i,
+					 c->offset);
+		}
+		at_eol = end == len || is_eol(data[end]);
+		if (c->status == CSVR_OK || c->status == CSVR_NUL_BYTE)
+		{
+			/* the whole record, without its final line end */
+			if (c->raw_truncated || !at_eol ||
+				count_line_ends(c->raw, c->raw_len) != c->count - 1)
+			{
+				print_rec("actual", i, c);
+				fail_msg("record %d: raw is not the whole record", i);
+			}
+		}
+		else if (memchr(c->raw, '\n', c->raw_len) != NULL ||
+				 memchr(c->raw, '\r', c->raw_len) != NULL ||
+				 c->count != 1 || at_eol == c->raw_truncated)
+		{
+			/* the first line: whole, or cut before its end if truncated */
+			print_rec("actual", i, c);
+			fail_msg("record %d: raw is not the first line (truncated %d)", i,
+					 (int) c->raw_truncated);
+		}
+		next = end + 1;
+	}
 }
 
 /*
@@ -193,6 +270,7 @@ read_cuts(const char *data, size_t len, const csv_reader_options *o,
 	res->peak = csv_reader_peak_memory(r);
 	res->reread = csv_reader_reread_bytes(r);
 	csv_reader_free(r);
+	check_raw(data, len, res);
 }
 
 static void
@@ -207,9 +285,10 @@ print_rec(const char *label, int i, const rec *c)
 {
 	int			j;
 
-	print_message("%s[%d]: line %ld count %ld status %d nfields %d err %d@%zu raw(%zu)=\"",
+	print_message("%s[%d]: line %ld count %ld status %d nfields %d err %d@%zu offset %zu raw(%zu%s)=\"",
 				  label, i, c->line, c->count, c->status, c->nfields,
-				  c->error_field, c->error_offset, c->raw_len);
+				  c->error_field, c->error_offset, c->offset, c->raw_len,
+				  c->raw_truncated ? ", truncated" : "");
 	for (j = 0; j < (int) c->raw_len; j++)
 	{
 		unsigned char ch = c->raw[j];
@@ -245,6 +324,7 @@ rec_equal(const rec *a, const rec *b)
 	if (a->line != b->line || a->count != b->count || a->status != b->status ||
 		a->nfields != b->nfields || a->raw_len != b->raw_len ||
 		memcmp(a->raw, b->raw, a->raw_len) != 0 ||
+		a->offset != b->offset || a->raw_truncated != b->raw_truncated ||
 		a->error_field != b->error_field || a->error_offset != b->error_offset)
 		return 0;
 	for (j = 0; j < a->nfields; j++)
@@ -383,6 +463,42 @@ expect_raw(const result *res, int i, const char *raw, size_t raw_len)
 }
 
 #define EXPECT_RAW(res, i, raw) expect_raw((res), (i), S(raw))
+
+static void
+expect_offset(const result *res, int i, size_t offset, bool truncated)
+{
+	if (i >= res->n)
+	{
+		print_result("actual", res);
+		fail_msg("record %d missing", i);
+	}
+	if (res->recs[i].offset != offset ||
+		res->recs[i].raw_truncated != truncated)
+	{
+		print_rec("actual", i, &res->recs[i]);
+		fail_msg("record %d: expected offset %zu, truncated %d", i, offset,
+				 (int) truncated);
+	}
+}
+
+/* Offsets of all records, none truncated */
+static void
+expect_offsets(const result *res, const size_t *offsets, int n)
+{
+	int			i;
+
+	if (res->n != n)
+	{
+		print_result("actual", res);
+		fail_msg("expected %d records", n);
+	}
+	for (i = 0; i < n; i++)
+		expect_offset(res, i, offsets[i], false);
+}
+
+#define EXPECT_OFFSETS(res, ...) \
+	expect_offsets((res), (const size_t[]) {__VA_ARGS__}, \
+				   (int) (sizeof((const size_t[]) {__VA_ARGS__}) / sizeof(size_t)))
 
 /* ----------------------------------------------------------------------
  * Basic reading
@@ -1230,6 +1346,186 @@ test_record_cap(void **state)
 	free_result(&res);
 }
 
+/* Length of the physical line starting at offset (without its line end) */
+static size_t
+line_length(const char *data, size_t len, size_t offset)
+{
+	size_t		n = 0;
+
+	while (offset + n < len && !is_eol(data[offset + n]))
+		n++;
+	return n;
+}
+
+/*
+ * A malformed first line over max_record_size: raw is cut at the cap and
+ * flagged, and the whole line can be taken from the input at the offset.
+ */
+static void
+test_raw_truncated(void **state)
+{
+	csv_reader_options o = opts_delim(',');
+	result		res;
+	const char *data;
+	size_t		len;
+
+	(void) state;
+	o.max_field_size = 100;
+	o.max_record_size = 20;
+
+	data = "0123456789012345678901234567890\nok\n";
+	len = strlen(data);
+	check_splits_o(data, len, &o, &res);
+	assert_int_equal(res.n, 2);
+	EXPECT_BAD(&res, 0, 1, CSVR_RECORD_TOO_LARGE, "01234567890123456789");
+	expect_offset(&res, 0, 0, true);
+	assert_int_equal(line_length(data, len, res.recs[0].offset), 31);
+	EXPECT(&res, 1, 2, "ok");
+	expect_offset(&res, 1, 32, false);
+	free_result(&res);
+
+	/* after a BOM, with CRLF, not on the first line, and at end of input */
+	data = "\xEF\xBB\xBFh\r\n0123456789012345678901234567890\r\nok\r\n"
+		"01234567890123456789x";
+	len = strlen(data);
+	check_splits_o(data, len, &o, &res);
+	assert_int_equal(res.n, 4);
+	EXPECT(&res, 0, 1, "h");
+	expect_offset(&res, 0, 3, false);
+	EXPECT_BAD(&res, 1, 2, CSVR_RECORD_TOO_LARGE, "01234567890123456789");
+	expect_offset(&res, 1, 6, true);
+	assert_int_equal(line_length(data, len, res.recs[1].offset), 31);
+	EXPECT(&res, 2, 3, "ok");
+	expect_offset(&res, 2, 39, false);
+	EXPECT_BAD(&res, 3, 4, CSVR_RECORD_TOO_LARGE, "01234567890123456789");
+	expect_offset(&res, 3, 43, true);
+	assert_int_equal(line_length(data, len, res.recs[3].offset), 21);
+	free_result(&res);
+
+	/* a stray quote: the line exactly at the cap is whole, one more is cut */
+	check_splits_o(S("01234567890123456\"89\nok\n"), &o, &res);
+	EXPECT_BAD(&res, 0, 1, CSVR_STRAY_QUOTE, "01234567890123456\"89");
+	expect_offset(&res, 0, 0, false);
+	expect_offset(&res, 1, 21, false);
+	free_result(&res);
+	check_splits_o(S("01234567890123456\"890\nok\n"), &o, &res);
+	EXPECT_BAD(&res, 0, 1, CSVR_STRAY_QUOTE, "01234567890123456\"89");
+	expect_offset(&res, 0, 0, true);
+	EXPECT(&res, 1, 2, "ok");
+	expect_offset(&res, 1, 22, false);
+	free_result(&res);
+
+	/* quoted: the first line of a multi-line record is over the cap */
+	check_splits_o(S("\"0123456789012345678901234567890\nx\"\ny\n"), &o, &res);
+	assert_int_equal(res.n, 3);
+	EXPECT_BAD(&res, 0, 1, CSVR_RECORD_TOO_LARGE, "\"0123456789012345678");
+	expect_offset(&res, 0, 0, true);
+	EXPECT_BAD(&res, 1, 2, CSVR_STRAY_QUOTE, "x\"");
+	expect_offset(&res, 1, 33, false);
+	EXPECT(&res, 2, 3, "y");
+	expect_offset(&res, 2, 36, false);
+	free_result(&res);
+
+	/* a record over the cap whose first line fits: that line is whole */
+	check_splits_o(S("a\n\"0123\n45678\n90123\n4567\n\nx\n"), &o, &res);
+	EXPECT_BAD(&res, 1, 2, CSVR_RECORD_TOO_LARGE, "\"0123");
+	expect_offset(&res, 1, 2, false);
+	EXPECT(&res, 2, 3, "45678");
+	expect_offset(&res, 2, 8, false);
+	free_result(&res);
+}
+
+/* ----------------------------------------------------------------------
+ * Record offsets
+ * ---------------------------------------------------------------------- */
+
+static void
+test_offsets(void **state)
+{
+	csv_reader_options o = opts_delim(',');
+	result		res;
+
+	(void) state;
+	/* blank lines, CRLF, last line without a line end */
+	check_splits(S("a;b\n\n  \nc;d\r\ne;f"), ';', &res);
+	EXPECT_OFFSETS(&res, 0, 8, 13);
+	free_result(&res);
+
+	/* blank lines first; records over several lines, CR and CRLF inside */
+	check_splits(S("\n\r\n \t\nh\n\"a\nb\",c\r\n\"\r\n\"\rd\n"), ',', &res);
+	EXPECT(&res, 2, 7, "\r\n");
+	EXPECT_OFFSETS(&res, 6, 8, 17, 22);
+	free_result(&res);
+
+	/* after a BOM; a BOM then a line end; a partial BOM is data */
+	check_splits(S("\xEF\xBB\xBF" "a;b\nc;d\n"), ';', &res);
+	EXPECT_OFFSETS(&res, 3, 7);
+	free_result(&res);
+	check_splits(S("\xEF\xBB\xBF\r\na\n"), ';', &res);
+	EXPECT_OFFSETS(&res, 5);
+	free_result(&res);
+	check_splits(S("\xEF\xBB" "a\nb\n"), ';', &res);
+	EXPECT_OFFSETS(&res, 0, 4);
+	free_result(&res);
+
+	/* after a sep= line: LF, CRLF after a BOM, CR */
+	o.honor_sep_line = true;
+	check_splits_o(S("sep=;\na;b\n"), &o, &res);
+	EXPECT_OFFSETS(&res, 6);
+	free_result(&res);
+	check_splits_o(S("\xEF\xBB\xBFsep=|\r\na|b\r\nc|d"), &o, &res);
+	EXPECT_OFFSETS(&res, 10, 15);
+	free_result(&res);
+	check_splits_o(S("sep=\t\ra\tb\r"), &o, &res);
+	EXPECT_OFFSETS(&res, 6);
+	free_result(&res);
+	/* not sep lines: they are records */
+	check_splits_o(S("\xEF\xBB\xBFsep=;x\na\n"), &o, &res);
+	EXPECT_OFFSETS(&res, 3, 10);
+	free_result(&res);
+	check_splits_o(S("sep=\r\na\n"), &o, &res);
+	EXPECT_OFFSETS(&res, 0, 6);
+	free_result(&res);
+	o.honor_sep_line = false;
+
+	/*
+	 * After malformed records: the rest of the record is read again, from
+	 * the chunk being read or (when the record began in an earlier chunk)
+	 * from the pending buffer.
+	 */
+	check_splits(S("a\n\"b\nc\nd\"x\ne\n"), ',', &res);
+	EXPECT_BAD(&res, 1, 2, CSVR_STRAY_QUOTE, "\"b");
+	EXPECT_BAD(&res, 3, 4, CSVR_STRAY_QUOTE, "d\"x");
+	EXPECT_OFFSETS(&res, 0, 2, 5, 7, 11);
+	free_result(&res);
+	/* the re-read part is malformed in turn, and so on */
+	check_splits(S("\"1\n\"2\n3\"x\n4\n"), ',', &res);
+	EXPECT_BAD(&res, 1, 2, CSVR_STRAY_QUOTE, "\"2");
+	EXPECT_OFFSETS(&res, 0, 3, 6, 10);
+	free_result(&res);
+	check_splits(S("\"1\r\n\"2\r\n3\"x\r\n4\r\n"), ',', &res);
+	EXPECT_OFFSETS(&res, 0, 4, 8, 13);
+	free_result(&res);
+	/* quote open at the end of the input: finish reads the tail again */
+	check_splits(S("x\n\"c\r\nd\r\n"), ',', &res);
+	EXPECT_BAD(&res, 1, 2, CSVR_UNTERMINATED_QUOTE, "\"c");
+	EXPECT_OFFSETS(&res, 0, 2, 6);
+	free_result(&res);
+	/* oversized field on line 2 of a record, after a sep= line */
+	o.honor_sep_line = true;
+	o.max_field_size = 10;
+	check_splits_o(S("sep=,\r\n\"a\nb\",01234567890\nc\n"), &o, &res);
+	EXPECT_BAD(&res, 0, 2, CSVR_FIELD_TOO_LARGE, "\"a");
+	EXPECT_BAD(&res, 1, 3, CSVR_STRAY_QUOTE, "b\",01234567890");
+	EXPECT_OFFSETS(&res, 7, 10, 25);
+	free_result(&res);
+
+	/* NUL byte records */
+	check_splits(S("a\nb\0c\nd"), ',', &res);
+	EXPECT_OFFSETS(&res, 0, 2, 6);
+	free_result(&res);
+}
+
 /* A long input: quote opened on line 3 never closes, lots of data after */
 static void
 test_unterminated_quote_bounded_memory(void **state)
@@ -1264,6 +1560,9 @@ test_unterminated_quote_bounded_memory(void **state)
 	EXPECT_BAD(&res, 2, 3, CSVR_FIELD_TOO_LARGE, "\"open,b,c");
 	EXPECT(&res, 3, 4, "some value", "another one", "12345.678");
 	EXPECT(&res, 3 + nlines - 1, 3 + nlines, "some value", "another one", "12345.678");
+	expect_offset(&res, 2, 15, false);
+	expect_offset(&res, 3, 25, false);
+	expect_offset(&res, 3 + nlines - 1, 25 + (nlines - 1) * linelen, false);
 	assert_int_equal(res.lines, 3 + nlines);
 	/* bounded by the caps, not by the 6.6 MB of input */
 	assert_true(res.peak < 16 * 1024);
@@ -1322,7 +1621,9 @@ test_huge_single_line(void **state)
 	assert_int_equal(res.recs[0].status, CSVR_FIELD_TOO_LARGE);
 	/* raw of the malformed first line is cut at max_record_size */
 	assert_int_equal(res.recs[0].raw_len, 64000);
+	expect_offset(&res, 0, 0, true);
 	EXPECT(&res, 1, 2, "y");
+	expect_offset(&res, 1, len - 1, false);
 	assert_true(res.peak < 300 * 1024);
 	free_result(&res);
 
@@ -1336,6 +1637,8 @@ test_huge_single_line(void **state)
 	read_cuts(data, len, &o, cuts, ncuts, &res, 0);
 	assert_int_equal(res.recs[0].status, CSVR_RECORD_TOO_LARGE);
 	assert_int_equal(res.recs[0].raw_len, 100000);
+	expect_offset(&res, 0, 0, true);
+	expect_offset(&res, 1, len - 1, false);
 	assert_true(res.peak < 600 * 1024);
 	free_result(&res);
 	free(data);
@@ -1676,6 +1979,8 @@ test_random_split_invariance(void **state)
 				assert_true(c->line > res.recs[j - 1].line);
 			assert_true(c->line + c->count - 1 <= res.lines);
 			assert_true(c->raw_len <= o.max_record_size);
+			/* raw is only ever cut at the cap */
+			assert_true(!c->raw_truncated || c->raw_len == o.max_record_size);
 			if (c->status == CSVR_OK)
 			{
 				int			k;
@@ -1810,6 +2115,8 @@ main(void)
 		cmocka_unit_test(test_field_cap),
 		cmocka_unit_test(test_field_cap_small_values),
 		cmocka_unit_test(test_record_cap),
+		cmocka_unit_test(test_raw_truncated),
+		cmocka_unit_test(test_offsets),
 		cmocka_unit_test(test_unterminated_quote_bounded_memory),
 		cmocka_unit_test(test_huge_single_line),
 		cmocka_unit_test(test_nul_bytes),
