@@ -22,6 +22,11 @@ REGRESS_OPTS = --inputdir=.
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-sign-compare
 
+# Set before PGXS is included: pgxs.mk only cleans EXTRA_CLEAN if it is
+# defined by then (later += still count).
+EXTRA_CLEAN = test/test_csv_reader test/test_contact_fields test/test_regressions \
+	results regression.diffs regression.out tmp_check output_iso
+
 PG_MAJOR ?= 15
 PG_CONFIG ?= /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config
 
@@ -50,7 +55,7 @@ demo: deps
 	@tools/demo
 
 # Unit tests of the pure-C core (no PostgreSQL needed, only libcsv and cmocka).
-UNIT_TESTS = test/test_csv_reader test/test_contact_fields
+UNIT_TESTS = test/test_csv_reader test/test_contact_fields test/test_regressions
 UNIT_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -g -O1 -Isrc
 
 test/test_csv_reader: test/test_csv_reader.c src/csv_reader.c src/csv_reader.h
@@ -59,7 +64,96 @@ test/test_csv_reader: test/test_csv_reader.c src/csv_reader.c src/csv_reader.h
 test/test_contact_fields: test/test_contact_fields.c src/contact_fields.c src/contact_fields.h
 	$(CC) $(UNIT_CFLAGS) -o $@ test/test_contact_fields.c src/contact_fields.c -lcmocka
 
+test/test_regressions: test/test_regressions.c src/csv_reader.c src/contact_fields.c src/csv_reader.h src/contact_fields.h
+	$(CC) $(UNIT_CFLAGS) -o $@ test/test_regressions.c src/csv_reader.c src/contact_fields.c -lcsv -lcmocka
+
 unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do ./$$t || exit 1; done
 
-EXTRA_CLEAN = $(UNIT_TESTS) results regression.diffs regression.out tmp_check output_iso
+
+# bin/upflow-import: the command-line importer, a libpq client.  Built by
+# `all` and installed into PostgreSQL's bindir by `make install`; only when
+# PGXS (hence pg_config and libpq-fe.h) is there, so that a machine without
+# the development files still gets the message above.
+ifneq ($(wildcard $(PGXS)),)
+UPFLOW_VERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" upflow_import.control)
+CLI_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -g -O2 \
+	-I$(shell $(PG_CONFIG) --includedir) -DUPFLOW_VERSION='"$(UPFLOW_VERSION)"'
+CLI_LDFLAGS = -L$(shell $(PG_CONFIG) --libdir) -lpq
+
+all: bin/upflow-import
+
+bin/upflow-import: bin/upflow-import.c upflow_import.control
+	$(CC) $(CLI_CFLAGS) -o $@ bin/upflow-import.c $(CLI_LDFLAGS)
+
+.PHONY: install-cli uninstall-cli
+install: install-cli
+install-cli: bin/upflow-import
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
+	$(INSTALL_PROGRAM) bin/upflow-import '$(DESTDIR)$(bindir)/upflow-import'
+
+uninstall: uninstall-cli
+uninstall-cli:
+	rm -f '$(DESTDIR)$(bindir)/upflow-import'
+
+# A rule, not EXTRA_CLEAN: pgxs.mk tests EXTRA_CLEAN with ifdef when it is
+# included, before anything set below the include.
+.PHONY: clean-cli
+clean: clean-cli
+clean-cli:
+	rm -f bin/upflow-import
+endif
+
+# Fuzzing of the pure-C core (test/fuzz/).  `make fuzz` needs clang with
+# libFuzzer (installed by `tools/install-deps fuzz`, never by `make test`):
+# it builds each harness with -fsanitize=fuzzer,address,undefined and runs
+# it FUZZ_SECONDS seconds on its seed corpus, keeping new inputs in
+# test/fuzz/work/ and crashes as test/fuzz/crash-*; `make -j3 fuzz` runs
+# the harnesses in parallel.  FUZZ_LIBCSV_SRC=path/to/libcsv.c compiles
+# libcsv in, instrumented, so that its states guide the fuzzer too.
+# `make fuzz-replay` (part of `make test`) only replays the corpus once,
+# with gcc and ASan/UBSan (tools/run-fuzz-replay).
+FUZZ_HARNESSES = fuzz_csv_reader fuzz_detect_delimiter fuzz_contact_fields
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_CFLAGS = -std=gnu99 -g -O1 -Wall -Wextra -Werror -Isrc \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+ifdef FUZZ_LIBCSV_SRC
+FUZZ_LIBCSV = $(FUZZ_LIBCSV_SRC) -I$(dir $(FUZZ_LIBCSV_SRC))
+else
+FUZZ_LIBCSV = -lcsv
+endif
+FUZZ_OPTS_fuzz_csv_reader = -max_len=4096 -dict=test/fuzz/csv.dict
+FUZZ_OPTS_fuzz_detect_delimiter = -max_len=4096 -dict=test/fuzz/csv.dict
+FUZZ_OPTS_fuzz_contact_fields = -max_len=1024
+
+.PHONY: fuzz fuzz-deps fuzz-build fuzz-replay
+
+fuzz-deps:
+	@tools/install-deps fuzz
+
+# (fuzz_csv_reader.c includes src/csv_reader.c, to inject allocation failures)
+test/fuzz/fuzz_csv_reader: test/fuzz/fuzz_csv_reader.c src/csv_reader.c src/csv_reader.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_csv_reader.c $(FUZZ_LIBCSV)
+
+test/fuzz/fuzz_detect_delimiter: test/fuzz/fuzz_detect_delimiter.c src/csv_reader.c src/csv_reader.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_detect_delimiter.c src/csv_reader.c $(FUZZ_LIBCSV)
+
+test/fuzz/fuzz_contact_fields: test/fuzz/fuzz_contact_fields.c src/contact_fields.c src/contact_fields.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_contact_fields.c src/contact_fields.c
+
+fuzz-build: fuzz-deps
+	@$(MAKE) --no-print-directory $(addprefix test/fuzz/,$(FUZZ_HARNESSES))
+
+fuzz-run-%: fuzz-build
+	@mkdir -p test/fuzz/work/$*
+	./test/fuzz/$* -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+		-artifact_prefix=test/fuzz/ -print_final_stats=1 $(FUZZ_OPTS_$*) \
+		test/fuzz/work/$* test/fuzz/corpus/$*
+
+fuzz: $(addprefix fuzz-run-,$(FUZZ_HARNESSES))
+
+fuzz-replay:
+	@tools/run-fuzz-replay
+
+EXTRA_CLEAN += $(addprefix test/fuzz/,$(FUZZ_HARNESSES)) test/fuzz/*-replay

@@ -450,39 +450,60 @@ AS $function$
 DECLARE
 	m upflow.member;
 	summary text;
+	message text;
+	payload text;
+	name_text text := imp.file_name;
+	error_text text := imp.error;
+	email_text text;
 BEGIN
-	summary := format('Import %s of %s %s: %s created, %s updated, %s unchanged, %s failed, %s skipped.',
-					  imp.import_id, coalesce(quote_literal(imp.file_name), 'a file'),
-					  replace(imp.status, '_', ' '), imp.created_count, imp.updated_count,
-					  imp.unchanged_count, imp.failed_count, imp.skipped_count);
 	IF imp.submitted_by IS NOT NULL THEN
 		SELECT mb.* INTO m FROM upflow.member mb
 		 WHERE mb.organization_id = imp.organization_id AND mb.member_id = imp.submitted_by;
-		IF FOUND AND m.notify_in_app THEN
-			INSERT INTO upflow.notification (organization_id, member_id, import_id, message)
-			VALUES (imp.organization_id, m.member_id, imp.import_id, summary);
-		END IF;
+		email_text := m.email;
 	END IF;
 
-	PERFORM pg_notify('upflow_import', json_build_object(
-		'organization_id', imp.organization_id,
-		'import_id', imp.import_id,
-		'file_name', imp.file_name,
-		'status', imp.status,
-		'line_count', imp.line_count,
-		'created_count', imp.created_count,
-		'updated_count', imp.updated_count,
-		'unchanged_count', imp.unchanged_count,
-		'failed_count', imp.failed_count,
-		'warning_count', imp.warning_count,
-		'skipped_count', imp.skipped_count,
-		'error', imp.error,
-		'member_id', imp.submitted_by,
-		'member_email', m.email,
-		'channels', to_json(array_remove(ARRAY[
-			CASE WHEN m.notify_email THEN 'email' END,
-			CASE WHEN m.notify_slack THEN 'slack' END], NULL)),
-		'message', summary)::text);
+	-- pg_notify refuses a payload of 8000 bytes or more: the file name and
+	-- the error are shortened, by halves, until it fits (then, should that
+	-- not do, the member's email).  The in-app message keeps the full name.
+	LOOP
+		message := format('Import %s of %s %s: %s created, %s updated, %s unchanged, %s failed, %s skipped.',
+						  imp.import_id, coalesce(quote_literal(name_text), 'a file'),
+						  replace(imp.status, '_', ' '), imp.created_count, imp.updated_count,
+						  imp.unchanged_count, imp.failed_count, imp.skipped_count);
+		summary := coalesce(summary, message);
+		payload := json_build_object(
+			'organization_id', imp.organization_id,
+			'import_id', imp.import_id,
+			'file_name', name_text,
+			'status', imp.status,
+			'line_count', imp.line_count,
+			'created_count', imp.created_count,
+			'updated_count', imp.updated_count,
+			'unchanged_count', imp.unchanged_count,
+			'failed_count', imp.failed_count,
+			'warning_count', imp.warning_count,
+			'skipped_count', imp.skipped_count,
+			'error', error_text,
+			'member_id', imp.submitted_by,
+			'member_email', email_text,
+			'channels', to_json(array_remove(ARRAY[
+				CASE WHEN m.notify_email THEN 'email' END,
+				CASE WHEN m.notify_slack THEN 'slack' END], NULL)),
+			'message', message)::text;
+		EXIT WHEN octet_length(payload) < 8000;
+		IF coalesce(name_text, '') <> '' OR coalesce(error_text, '') <> '' THEN
+			name_text := left(name_text, length(name_text) / 2);
+			error_text := left(error_text, length(error_text) / 2);
+		ELSE
+			email_text := left(email_text, length(email_text) / 2);
+		END IF;
+	END LOOP;
+
+	IF m.notify_in_app THEN
+		INSERT INTO upflow.notification (organization_id, member_id, import_id, message)
+		VALUES (imp.organization_id, m.member_id, imp.import_id, summary);
+	END IF;
+	PERFORM pg_notify('upflow_import', payload);
 END
 $function$;
 
@@ -525,6 +546,7 @@ DECLARE
 	n_failed integer;
 	n_skipped integer;
 	n_warnings integer;
+	violated text;
 BEGIN
 	org := upflow.organization_for_import(p_org, true);
 
@@ -667,36 +689,51 @@ BEGIN
 	  FROM decided d;
 
 	-- The main contacts being replaced lose the flag first: the partial
-	-- unique index cannot be deferred, so demote, then promote.
-	UPDATE upflow.contact ct
-	   SET is_main = false, updated_at = now(), last_import_id = p_import
-	  FROM upflow_import_result r
-	 WHERE ct.organization_id = p_org AND ct.customer_id = r.customer_id AND ct.is_main
-	   AND r.action IN ('created', 'updated') AND r.set_main AND r.is_main
-	   AND ct.contact_id IS DISTINCT FROM r.contact_id;
+	-- unique index cannot be deferred, so demote, then promote.  A main
+	-- contact that a concurrent transaction designated, and committed while
+	-- these statements waited for it, is not among those they demote (their
+	-- snapshots predate it): the promotion then fails on the index, and the
+	-- three statements run again with fresh snapshots, demoting it in turn
+	-- (the latest designation wins).
+	FOR attempt IN 1..5 LOOP
+		BEGIN
+			UPDATE upflow.contact ct
+			   SET is_main = false, updated_at = now(), last_import_id = p_import
+			  FROM upflow_import_result r
+			 WHERE ct.organization_id = p_org AND ct.customer_id = r.customer_id AND ct.is_main
+			   AND r.action IN ('created', 'updated') AND r.set_main AND r.is_main
+			   AND ct.contact_id IS DISTINCT FROM r.contact_id;
 
-	-- Existing contacts: only the fields the line may and does set.
-	UPDATE upflow.contact ct
-	   SET first_name = CASE WHEN r.set_first_name THEN r.first_name ELSE ct.first_name END,
-		   family_name = CASE WHEN r.set_family_name THEN r.family_name ELSE ct.family_name END,
-		   phone = CASE WHEN r.set_phone THEN r.phone ELSE ct.phone END,
-		   position = CASE WHEN r.set_position THEN r.position ELSE ct.position END,
-		   is_main = CASE WHEN r.set_main THEN r.is_main ELSE ct.is_main END,
-		   updated_at = now(),
-		   last_import_id = p_import
-	  FROM upflow_import_result r
-	 WHERE ct.organization_id = p_org AND ct.contact_id = r.contact_id
-	   AND r.action = 'updated' AND r.contact_changes;
+			-- Existing contacts: only the fields the line may and does set.
+			UPDATE upflow.contact ct
+			   SET first_name = CASE WHEN r.set_first_name THEN r.first_name ELSE ct.first_name END,
+				   family_name = CASE WHEN r.set_family_name THEN r.family_name ELSE ct.family_name END,
+				   phone = CASE WHEN r.set_phone THEN r.phone ELSE ct.phone END,
+				   position = CASE WHEN r.set_position THEN r.position ELSE ct.position END,
+				   is_main = CASE WHEN r.set_main THEN r.is_main ELSE ct.is_main END,
+				   updated_at = now(),
+				   last_import_id = p_import
+			  FROM upflow_import_result r
+			 WHERE ct.organization_id = p_org AND ct.contact_id = r.contact_id
+			   AND r.action = 'updated' AND r.contact_changes;
 
-	-- New contacts.
-	INSERT INTO upflow.contact (organization_id, customer_id, email, first_name, family_name,
-								phone, position, is_main, last_import_id)
-	SELECT p_org, r.customer_id, r.email, r.first_name, r.family_name, r.phone,
-		   CASE WHEN position_allowed THEN r.position END,
-		   main_allowed AND coalesce(r.is_main, false), p_import
-	  FROM upflow_import_result r
-	 WHERE r.action = 'created'
-	 ORDER BY r.line_number;
+			-- New contacts.
+			INSERT INTO upflow.contact (organization_id, customer_id, email, first_name, family_name,
+										phone, position, is_main, last_import_id)
+			SELECT p_org, r.customer_id, r.email, r.first_name, r.family_name, r.phone,
+				   CASE WHEN position_allowed THEN r.position END,
+				   main_allowed AND coalesce(r.is_main, false), p_import
+			  FROM upflow_import_result r
+			 WHERE r.action = 'created'
+			 ORDER BY r.line_number;
+			EXIT;
+		EXCEPTION WHEN unique_violation THEN
+			GET STACKED DIAGNOSTICS violated = CONSTRAINT_NAME;
+			IF violated IS DISTINCT FROM 'contact_one_main_key' OR attempt = 5 THEN
+				RAISE;
+			END IF;
+		END;
+	END LOOP;
 
 	-- Account managers: the last applied line of a customer decides.
 	UPDATE upflow.customer c
@@ -1259,12 +1296,19 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Look up your imports in upflow.import_history.';
 	END IF;
-	-- A worker that has claimed it holds its row lock: then it is running.
+	-- A worker that has claimed it holds its row lock: then it is running,
+	-- and the answer is false at once, without waiting for the worker.
+	PERFORM FROM upflow.import i
+	  WHERE i.organization_id = org AND i.import_id = cancel_import.import_id
+		AND i.status = 'pending'
+	    FOR UPDATE SKIP LOCKED;
+	IF NOT FOUND THEN
+		RETURN false;
+	END IF;
 	UPDATE upflow.import i
 	   SET status = 'cancelled', finished_at = now()
-	 WHERE i.organization_id = org AND i.import_id = cancel_import.import_id
-	   AND i.status = 'pending';
-	RETURN FOUND;
+	 WHERE i.organization_id = org AND i.import_id = cancel_import.import_id;
+	RETURN true;
 END
 $function$;
 
@@ -1275,6 +1319,15 @@ COMMENT ON FUNCTION upflow.cancel_import(bigint) IS
 -- import is claimed with FOR UPDATE SKIP LOCKED (so that two workers never
 -- run the same import) and runs in its own subtransaction: one that fails
 -- is marked failed with its reason and the others go on.
+--
+-- An import runs under its organization's lock (the organization row,
+-- which apply_import updates), and the worker keeps every lock it takes
+-- until its transaction ends.  So it takes that lock first, without
+-- waiting (SKIP LOCKED): an organization whose lock another transaction
+-- holds (another worker, a synchronous import) is skipped, its imports
+-- stay pending for that worker or the next run.  Waiting instead would
+-- deadlock two workers that each hold one organization and reach an
+-- import of the other's.
 CREATE FUNCTION upflow.run_pending_imports(max_imports integer DEFAULT 10)
 RETURNS integer
 LANGUAGE plpgsql
@@ -1285,18 +1338,37 @@ DECLARE
 	imp upflow.import;
 	ran integer := 0;
 	tenant_before constant text := current_setting('upflow.organization_id', true);
+	-- Organizations whose lock another transaction holds: skipped.
+	busy bigint[] := '{}';
 	message text;
 	detail text;
 	hint text;
 BEGIN
+	-- Every pending import, oldest first (not only the first few: those
+	-- of a busy organization must not hide the others').
 	FOR candidate IN
 		SELECT i.organization_id, i.import_id
 		  FROM upflow.import i
 		 WHERE i.status = 'pending'
 		 ORDER BY i.submitted_at, i.import_id
-		 LIMIT greatest(max_imports, 0) * 4 + 16
 	LOOP
 		EXIT WHEN ran >= max_imports;
+		CONTINUE WHEN candidate.organization_id = ANY (busy);
+
+		-- Still pending (another worker may have run it since the loop
+		-- began), then the organization's lock, then the import's.
+		CONTINUE WHEN NOT EXISTS (
+			SELECT FROM upflow.import i
+			 WHERE i.organization_id = candidate.organization_id
+			   AND i.import_id = candidate.import_id
+			   AND i.status = 'pending');
+		PERFORM FROM upflow.organization o
+		  WHERE o.organization_id = candidate.organization_id
+		    FOR NO KEY UPDATE SKIP LOCKED;
+		IF NOT FOUND THEN
+			busy := busy || candidate.organization_id;
+			CONTINUE;
+		END IF;
 
 		SELECT i.* INTO imp
 		  FROM upflow.import i
@@ -1314,6 +1386,9 @@ BEGIN
 		EXCEPTION WHEN OTHERS THEN
 			GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL,
 									hint = PG_EXCEPTION_HINT;
+			-- The import's progress report ends with it (only the abort of a
+			-- whole transaction ends it by itself).
+			PERFORM upflow.end_import_progress();
 			UPDATE upflow.import i
 			   SET status = 'failed', started_at = coalesce(i.started_at, now()),
 				   finished_at = now(),
@@ -1341,12 +1416,23 @@ SET search_path = pg_catalog, pg_temp
 AS $function$
 DECLARE
 	job bigint;
+	-- Set when the server preloads pg_cron: the database it runs jobs from.
+	cron_database constant text := current_setting('cron.database_name', true);
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+		IF cron_database IS NOT NULL AND cron_database <> current_database() THEN
+			RAISE EXCEPTION 'pg_cron is not installed in this database'
+				USING ERRCODE = 'undefined_object',
+					  DETAIL = format('The import worker is scheduled with pg_cron, which this server runs from database %s.',
+									  cron_database),
+					  HINT = format('In database %s, run: SELECT cron.schedule_in_database(''upflow_import_worker'', ''* * * * *'', ''SELECT upflow.run_pending_imports()'', %L);',
+									cron_database, current_database());
+		END IF;
 		RAISE EXCEPTION 'pg_cron is not installed in this database'
 			USING ERRCODE = 'undefined_object',
 				  DETAIL = 'The import worker is scheduled with pg_cron.',
-				  HINT = 'Install postgresql-15-cron, set shared_preload_libraries = ''pg_cron'' and cron.database_name to this database, restart the server, then run CREATE EXTENSION pg_cron.';
+				  HINT = format('Install postgresql-15-cron; in postgresql.conf set shared_preload_libraries = ''pg_cron'', cron.database_name = %L and cron.use_background_workers = on; restart the server, then run CREATE EXTENSION pg_cron in this database.',
+								current_database());
 	END IF;
 	-- cron.schedule with a job name creates the job or updates its schedule.
 	EXECUTE 'SELECT cron.schedule($1, $2, $3)'

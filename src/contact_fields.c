@@ -791,34 +791,34 @@ upf_clean_value(const char *value, size_t len, size_t *out_len)
 	/*
 	 * Our error-lines CSV (and spreadsheet-safe exports in general) put a '
 	 * before what a spreadsheet would run as a formula; take it back off.  A
-	 * ' before anything else is data ("'abc" stays).
+	 * ' before anything else is data ("'abc" stays).  Taking off a mark
+	 * before a tab or CR trims again, which can uncover another mark
+	 * ("'\t'=x"): that one comes off too, so that no cleaned value starts
+	 * with a mark an export would have to add again.
 	 */
-	if (len >= 2 && p[0] == '\'')
+	while (len >= 2 && p[0] == '\'')
 	{
-		switch (p[1])
+		if (p[1] == '=' || p[1] == '+' || p[1] == '-' || p[1] == '@')
 		{
-			case '=':
-			case '+':
-			case '-':
-			case '@':
-			case '\t':
-			case '\r':
-				p++;
-				len--;
-				trim(&p, &len);
-				break;
-			case 0xEF:
-				/* full-width = + - @: U+FF1D U+FF0B U+FF0D U+FF20 */
-				if (len >= 4 && p[2] == 0xBC &&
-					(p[3] == 0x9D || p[3] == 0x8B || p[3] == 0x8D || p[3] == 0xA0))
-				{
-					p++;
-					len--;
-				}
-				break;
-			default:
-				break;
+			p++;
+			len--;
+			break;
 		}
+		if (p[1] == '\t' || p[1] == '\r')
+		{
+			p++;
+			len--;
+			trim(&p, &len);
+			continue;
+		}
+		/* full-width = + - @: U+FF1D U+FF0B U+FF0D U+FF20 */
+		if (len >= 4 && p[1] == 0xEF && p[2] == 0xBC &&
+			(p[3] == 0x9D || p[3] == 0x8B || p[3] == 0x8D || p[3] == 0xA0))
+		{
+			p++;
+			len--;
+		}
+		break;
 	}
 	*out_len = len;
 	return (const char *) p;

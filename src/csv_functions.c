@@ -14,6 +14,8 @@
 #include "postgres.h"
 
 #include "catalog/pg_type_d.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -318,4 +320,31 @@ upflow_csv_safe_line(PG_FUNCTION_ARGS)
 		}
 	}
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(state.out.data, state.out.len));
+}
+
+PG_FUNCTION_INFO_V1(upflow_file_sha256);
+
+/*
+ * upflow.file_sha256(content): the SHA-256 of a text's UTF-8 bytes, in hex.
+ * The same as encode(sha256(convert_to(content, 'UTF8')), 'hex') in a UTF8
+ * database, without copying a file of hundreds of megabytes into a bytea.
+ */
+Datum
+upflow_file_sha256(PG_FUNCTION_ARGS)
+{
+	text	   *content = PG_GETARG_TEXT_PP(0);
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char		hex[PG_SHA256_DIGEST_LENGTH * 2 + 1];
+
+	if (pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) VARDATA_ANY(content),
+							 VARSIZE_ANY_EXHDR(content)) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute SHA-256: %s", pg_cryptohash_error(ctx));
+	pg_cryptohash_free(ctx);
+
+	hex_encode((const char *) digest, sizeof(digest), hex);
+	hex[sizeof(hex) - 1] = '\0';
+	PG_RETURN_TEXT_P(cstring_to_text(hex));
 }

@@ -939,6 +939,10 @@ test_clean_value(void **state)
 	CLEAN("'\xef\xbc\xa0" "x", "\xef\xbc\xa0" "x");
 	CLEAN("'\xef\xbc\xbf" "x", "'\xef\xbc\xbf" "x");
 	CLEAN("'\xef\xbc", "'\xef\xbc");
+	/* a mark uncovered by taking off a mark before a tab or CR comes off too */
+	CLEAN("'\r'=", "=");
+	CLEAN("'\t '@x", "@x");
+	CLEAN("'\t'abc", "'abc");
 	/* only one mark comes off */
 	CLEAN("''", "''");
 	CLEAN("'-'=x", "-'=x");
