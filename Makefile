@@ -157,3 +157,12 @@ fuzz-replay:
 	@tools/run-fuzz-replay
 
 EXTRA_CLEAN += $(addprefix test/fuzz/,$(FUZZ_HARNESSES)) test/fuzz/*-replay
+
+# Benchmark (bench/run): upflow_import against COPY and a hand-written SQL
+# pipeline, on generated files of 10k, 100k and 1M lines, in one throwaway
+# server; writes bench/out/results.csv and prints the table.  BENCH_SIZES,
+# BENCH_RUNS and the other knobs are described in bench/run.  Not part of
+# `make test` (no timing assertion there).
+bench: deps
+	@$(MAKE) --no-print-directory install >/dev/null
+	@bench/run

@@ -44,5 +44,33 @@ SELECT cu.external_id, cu.name AS customer, c.email, c.first_name, c.family_name
   FROM upflow.contact c JOIN upflow.customer cu USING (organization_id, customer_id)
  ORDER BY cu.external_id, c.email;
 
-\echo '== The notification Claire gets =='
-SELECT message FROM upflow.notification;
+
+\echo
+\echo '== A queued import, run by the pg_cron worker =='
+CREATE EXTENSION IF NOT EXISTS pg_cron;
+SELECT upflow.schedule_import_worker('* * * * *') AS cron_job_id;
+-- The lines of the error download, fixed as a user would in a
+-- spreadsheet, submitted to the queue.
+SELECT upflow.submit_import(1, replace(replace(replace(replace(upflow.error_lines_csv(1),
+		'j.martin@sge-equipement;', 'j.martin@sge-equipement.fr;'), ';abc;', ';04 93 00 00 01;'),
+		'"comptabilite@', 'comptabilite@'), ';peut-être;', ';1;'),
+		file_name => 'contacts-fixed.csv', submitted_by => 1) AS queued_import_id \gset
+SELECT import_id, file_name, status FROM upflow.import_history WHERE import_id = :queued_import_id;
+\echo 'Waiting for the worker (pg_cron runs it at the start of the next minute)...'
+DO $$
+BEGIN
+	FOR i IN 1..90 LOOP
+		EXIT WHEN EXISTS (SELECT FROM upflow.import WHERE status NOT IN ('pending', 'running')
+							 AND file_name = 'contacts-fixed.csv');
+		PERFORM pg_sleep(1);
+	END LOOP;
+END
+$$;
+SELECT import_id, file_name, status, line_count, created_count, updated_count,
+	   unchanged_count, failed_count
+  FROM upflow.import_history WHERE import_id = :queued_import_id;
+SELECT line_number, code, message FROM upflow.import_errors WHERE import_id = :queued_import_id;
+
+\echo '== Claire''s notifications =='
+SELECT import_id, message FROM upflow.notification ORDER BY notification_id;
+SELECT cron.unschedule('upflow_import_worker') AS unscheduled;
