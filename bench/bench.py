@@ -8,8 +8,8 @@ only.  Two sub-commands:
   bench.py measure DIR OUTDIR SIZES...
                                    run the measurements against the server
                                    named by PGHOST/PGPORT/PGUSER/PGDATABASE,
-                                   write OUTDIR/results.csv and
-                                   OUTDIR/results.md, print the table
+                                   write OUTDIR/results.csv, ratios.csv
+                                   and results.md, print the table
 
 Measurements, for each size (median of BENCH_RUNS runs, default 3):
   a  COPY of the file (server-side path) into a temporary table: the floor
@@ -23,7 +23,15 @@ Measurements, for each size (median of BENCH_RUNS runs, default 3):
   f  the file with 10% erroneous lines, into empty tables
 
 Every measurement runs in a fresh connection, so that the backend's peak
-RSS (VmHWM in /proc/<pid>/status) is that of the measurement alone.
+RSS (VmHWM in /proc/<pid>/status) is that of the measurement alone.  Also
+recorded: the backend's CPU time (user + system, from /proc/<pid>/stat;
+robust when other work shares the machine), its peak private memory
+(RssAnon sampled every 20 ms: VmHWM also counts the shared buffers it
+touched), and the contact rows written (n_tup_ins + n_tup_upd of
+upflow.contact, after pg_stat_force_next_flush()).
+
+What-if knobs (environment, see bench/run): BENCH_MEASURES, BENCH_SESSION_SQL,
+BENCH_SETUP_SQL.
 """
 
 import csv
