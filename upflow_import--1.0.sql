@@ -439,6 +439,19 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION upflow.end_import_progress() IS
 'Stop reporting this backend''s import in pg_stat_progress_copy';
 
+CREATE FUNCTION upflow.prepare_import_lines(organization_id bigint, content text,
+											mapping jsonb, options jsonb)
+RETURNS TABLE (line_number integer, customer_name text, external_id text, email text,
+			   first_name text, family_name text, phone text, "position" text,
+			   is_main boolean, account_manager_email text, errors jsonb, raw_line text,
+			   failed boolean, supersedes boolean)
+AS 'MODULE_PATHNAME', 'upflow_prepare_contacts'
+LANGUAGE C STABLE
+ROWS 100000;
+
+COMMENT ON FUNCTION upflow.prepare_import_lines(bigint, text, jsonb, jsonb) IS
+'prepare_contacts for the import itself: also whether each line failed validation and whether an earlier valid line names the same contact';
+
 CREATE FUNCTION upflow.csv_cell(value text, delimiter text DEFAULT ';')
 RETURNS text
 AS 'MODULE_PATHNAME', 'upflow_csv_cell'
@@ -543,6 +556,13 @@ CREATE FUNCTION upflow.apply_import(organization_id bigint, import_id bigint,
 RETURNS upflow.import
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- The temporary tables have no statistics, so their statements look costly
+-- enough to be JIT-compiled, which takes longer than running them.
+SET jit = off
+-- Hash joins and aggregates over a file's lines, without spilling to disk.
+SET work_mem = '64MB'
+-- A custom plan would copy the file into every plan that mentions it.
+SET plan_cache_mode = force_generic_plan
 AS $function$
 DECLARE
 	p_org constant bigint := apply_import.organization_id;
@@ -625,36 +645,50 @@ BEGIN
 	PERFORM upflow.start_import_progress(octet_length(file));
 
 	-- The lines of the file.  Among valid lines naming the same contact
-	-- (customer and email) only the last is applied: dup_rank 1.
+	-- (customer and email) only the last is applied: the others are
+	-- skipped.  The reader flags a line that repeats an earlier one, so
+	-- duplicates are looked for only when there are some.
 	IF to_regclass('pg_temp.upflow_import_line') IS NOT NULL THEN
 		DROP TABLE pg_temp.upflow_import_line;
 	END IF;
 	CREATE TEMP TABLE upflow_import_line ON COMMIT DROP AS
-	SELECT p.*,
-		   p.errors @> '[{"severity": "error"}]' AS failed,
-		   row_number() OVER (PARTITION BY p.errors @> '[{"severity": "error"}]',
-										   p.external_id, lower(p.email)
-							  ORDER BY p.line_number DESC) AS dup_rank,
-		   first_value(p.line_number) OVER (PARTITION BY p.errors @> '[{"severity": "error"}]',
-												p.external_id, lower(p.email)
-											ORDER BY p.line_number DESC) AS last_line
-	  FROM upflow.prepare_contacts(p_org, file, mapped, imp.options) p;
+	SELECT p.*, false AS skipped, NULL::integer AS last_line
+	  FROM upflow.prepare_import_lines(p_org, file, mapped, imp.options) p;
+
+	IF EXISTS (SELECT FROM upflow_import_line l WHERE l.supersedes) THEN
+		UPDATE upflow_import_line l
+		   SET skipped = true, last_line = d.last_line
+		  FROM (SELECT x.line_number,
+					   first_value(x.line_number) OVER w AS last_line,
+					   row_number() OVER w AS rank_from_last
+				  FROM upflow_import_line x
+				 WHERE NOT x.failed
+				   AND (x.external_id, lower(x.email)) IN
+					   (SELECT y.external_id, lower(y.email)
+						  FROM upflow_import_line y WHERE y.supersedes)
+				WINDOW w AS (PARTITION BY x.external_id, lower(x.email)
+							 ORDER BY x.line_number DESC)) d
+		 WHERE l.line_number = d.line_number AND d.rank_from_last > 1;
+	END IF;
 
 	-- Customers of the file that do not exist yet, when the source system
 	-- lets CSV create them, and only for a customer one of whose lines
 	-- will be applied (a failed line creates nothing).
 	IF create_customers AND main_info_allowed THEN
 		INSERT INTO upflow.customer (organization_id, external_id, name)
-		SELECT DISTINCT ON (l.external_id) p_org, l.external_id, l.customer_name
+		SELECT p_org, l.external_id, l.customer_name
 		  FROM upflow_import_line l
-		 WHERE NOT l.failed AND l.dup_rank = 1
-		   AND NOT EXISTS (SELECT 1 FROM upflow.customer c
+		  JOIN (SELECT f.external_id, min(f.line_number) AS first_line
+				  FROM upflow_import_line f
+				 WHERE NOT f.failed AND NOT f.skipped
+				   AND (f.account_manager_email IS NULL
+						OR EXISTS (SELECT FROM upflow.member m
+									WHERE m.organization_id = p_org
+									  AND lower(m.email) = lower(f.account_manager_email)))
+				 GROUP BY f.external_id) fl ON fl.first_line = l.line_number
+		 WHERE NOT EXISTS (SELECT FROM upflow.customer c
 							WHERE c.organization_id = p_org AND c.external_id = l.external_id)
-		   AND (l.account_manager_email IS NULL
-				OR EXISTS (SELECT 1 FROM upflow.member m
-							WHERE m.organization_id = p_org
-							  AND lower(m.email) = lower(l.account_manager_email)))
-		 ORDER BY l.external_id, l.line_number;
+		 ORDER BY l.line_number;
 	END IF;
 
 	-- Each line against the tables: what it would change, and its action.
@@ -689,12 +723,14 @@ BEGIN
 	), decided AS (
 		SELECT x.*,
 			   CASE
-				   WHEN x.failed OR x.dup_rank > 1 THEN NULL
+				   WHEN x.failed OR x.skipped THEN NULL
 				   WHEN x.account_manager_email IS NOT NULL AND x.account_manager_id IS NULL
 					   THEN 'account_manager_not_found'
 				   WHEN x.customer_id IS NULL AND NOT create_customers THEN 'customer_not_found'
 				   -- a customer CSV may create, but not its contacts
 				   WHEN x.contact_id IS NULL AND NOT main_info_allowed THEN 'contact_not_found'
+				   -- (not reached: a line of a customer to create created it)
+				   WHEN x.customer_id IS NULL THEN 'customer_not_found'
 			   END AS fail_code,
 			   x.contact_id IS NOT NULL AND (
 				   (x.set_first_name AND x.first_name IS DISTINCT FROM x.old_first_name)
@@ -709,7 +745,7 @@ BEGIN
 	SELECT d.*,
 		   CASE
 			   WHEN d.failed OR d.fail_code IS NOT NULL THEN 'failed'
-			   WHEN d.dup_rank > 1 THEN 'skipped'
+			   WHEN d.skipped THEN 'skipped'
 			   WHEN d.contact_id IS NULL THEN 'created'
 			   WHEN d.contact_changes OR d.manager_changes THEN 'updated'
 			   ELSE 'unchanged'
@@ -906,6 +942,8 @@ CREATE FUNCTION upflow.store_import(organization_id bigint, content text, encodi
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- A custom plan would copy the file into every plan that mentions it.
+SET plan_cache_mode = force_generic_plan
 AS $function$
 DECLARE
 	new_id bigint;
@@ -935,6 +973,8 @@ CREATE FUNCTION upflow.import_text(organization_id bigint, content text, encodin
 RETURNS upflow.import
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- A custom plan would copy the file into every plan that mentions it.
+SET plan_cache_mode = force_generic_plan
 AS $function$
 DECLARE
 	p_org constant bigint := import_text.organization_id;
@@ -1018,6 +1058,7 @@ CREATE FUNCTION upflow.preview_import(organization_id bigint, content text,
 RETURNS TABLE (line_number integer, action text, external_id text, email text, errors jsonb)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $function$
 #variable_conflict use_column
 DECLARE
@@ -1244,6 +1285,8 @@ CREATE FUNCTION upflow.submit_text(organization_id bigint, content text, encodin
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- A custom plan would copy the file into every plan that mentions it.
+SET plan_cache_mode = force_generic_plan
 AS $function$
 DECLARE
 	opts constant jsonb := coalesce(submit_text.options, '{}');

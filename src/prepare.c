@@ -36,6 +36,8 @@
 #include "utils/backend_progress.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
+#include "utils/formatting.h"
+#include "catalog/pg_collation_d.h"
 #include "utils/lsyscache.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -52,6 +54,16 @@
 #define COL_ERRORS			(COL_FIELDS + UPF_NFIELDS)
 #define COL_RAW_LINE		(COL_ERRORS + 1)
 #define NUM_COLUMNS			(COL_RAW_LINE + 1)
+
+/*
+ * upflow.prepare_import_lines, the import's own variant, has two more
+ * columns: whether the line failed validation, and whether it names the
+ * same contact (customer and email) as an earlier valid line -- so that
+ * the import looks for duplicates only when there are some.
+ */
+#define COL_FAILED			NUM_COLUMNS
+#define COL_SUPERSEDES		(NUM_COLUMNS + 1)
+#define MAX_COLUMNS			(NUM_COLUMNS + 2)
 
 /* Longest excerpt of a value quoted in a message, in characters. */
 #define MAX_QUOTED_CHARS	60
@@ -89,6 +101,24 @@ typedef struct held_line
 #define SH_DECLARE
 #include "lib/simplehash.h"
 
+/* The contacts seen so far, by a 64-bit hash of external id and email. */
+typedef struct seen_contact
+{
+	uint64		key;
+	char		status;			/* used by simplehash */
+} seen_contact;
+
+#define SH_PREFIX		seen
+#define SH_ELEMENT_TYPE seen_contact
+#define SH_KEY_TYPE		uint64
+#define SH_KEY			key
+#define SH_HASH_KEY(tb, k) ((uint32) (k))
+#define SH_EQUAL(tb, a, b) ((a) == (b))
+#define SH_SCOPE		static inline
+#define SH_DEFINE
+#define SH_DECLARE
+#include "lib/simplehash.h"
+
 typedef struct prepare_state
 {
 	upflow_import_options options;
@@ -109,6 +139,8 @@ typedef struct prepare_state
 	MemoryContext row_context;	/* reset after every record */
 	MemoryContext held_context; /* held main-contact lines */
 	held_hash  *held;
+	bool		extended;		/* prepare_import_lines: two more columns */
+	seen_hash  *seen;			/* extended: contacts of valid lines */
 	Datum		no_problems;	/* '[]'::jsonb, built once */
 	long		data_records;
 	long		failed_records;
@@ -273,8 +305,8 @@ static void
 release_overridden(prepare_state *state, held_line *held, long winner_line,
 				   const char *winner_email)
 {
-	Datum		values[NUM_COLUMNS];
-	bool		nulls[NUM_COLUMNS];
+	Datum		values[MAX_COLUMNS];
+	bool		nulls[MAX_COLUMNS];
 	line_problem problem;
 
 	heap_deform_tuple(held->tuple, state->rsinfo->setDesc, values, nulls);
@@ -322,11 +354,48 @@ hold_row(prepare_state *state, Datum *values, bool *nulls, long line_number,
 	MemoryContextSwitchTo(oldcontext);
 }
 
+/*
+ * Whether an earlier valid line named the same contact: the same external
+ * id and the same email as lower() folds it (what the contact's unique
+ * index compares).  A hash collision only makes the import look for
+ * duplicates that are not there.
+ */
+static bool
+seen_before(prepare_state *state, const char *external_id, size_t external_id_len,
+			const char *email, size_t email_len)
+{
+	char	   *folded = NULL;
+	bool		ascii = true;
+	uint64		key;
+	bool		found;
+
+	for (size_t i = 0; i < email_len; i++)
+		if ((unsigned char) email[i] >= 0x80)
+			ascii = false;
+	if (ascii)
+	{
+		folded = palloc(email_len + 1);
+		for (size_t i = 0; i < email_len; i++)
+			folded[i] = pg_ascii_tolower((unsigned char) email[i]);
+		folded[email_len] = '\0';
+	}
+	else
+		folded = str_tolower(email, email_len, DEFAULT_COLLATION_OID);
+
+	key = hash_bytes_extended((const unsigned char *) external_id, (int) external_id_len, 0);
+	key = hash_combine64(key, hash_bytes_extended((const unsigned char *) folded,
+												  (int) strlen(folded), 0));
+	pfree(folded);
+
+	seen_insert(state->seen, key, &found);
+	return found;
+}
+
 static void
 prepare_data_record(prepare_state *state, const csv_record *record)
 {
-	Datum		values[NUM_COLUMNS];
-	bool		nulls[NUM_COLUMNS];
+	Datum		values[MAX_COLUMNS];
+	bool		nulls[MAX_COLUMNS];
 	line_problem problems[2 * UPF_NFIELDS + 2];
 	int			nproblems = 0;
 	bool		failed = false;
@@ -365,6 +434,10 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 					pstrdup("Check the quotes on this line: a value that contains the separator, a quote or a line break must be enclosed in quotes, and a quote inside it must be doubled (\"\")."));
 		values[COL_ERRORS] = problems_jsonb(problems, nproblems);
 		nulls[COL_ERRORS] = false;
+		values[COL_FAILED] = BoolGetDatum(true);
+		nulls[COL_FAILED] = false;
+		values[COL_SUPERSEDES] = BoolGetDatum(false);
+		nulls[COL_SUPERSEDES] = false;
 		state->data_records++;
 		state->failed_records++;
 		put_row(state, values, nulls);
@@ -523,6 +596,13 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 	nulls[COL_ERRORS] = false;
 	if (failed)
 		state->failed_records++;
+	values[COL_FAILED] = BoolGetDatum(failed);
+	nulls[COL_FAILED] = false;
+	values[COL_SUPERSEDES] = BoolGetDatum(!failed && state->extended &&
+										  seen_before(state, cell[UPF_EXTERNAL_ID],
+													  cell_len[UPF_EXTERNAL_ID],
+													  cell[UPF_EMAIL], cell_len[UPF_EMAIL]));
+	nulls[COL_SUPERSEDES] = false;
 
 	if (!failed && main_flag == UPF_FLAG_TRUE)
 		hold_row(state, values, nulls, line,
@@ -699,6 +779,9 @@ upflow_prepare_contacts(PG_FUNCTION_ARGS)
 											   "upflow prepare_contacts main contacts",
 											   ALLOCSET_DEFAULT_SIZES);
 	state.held = held_create(state.held_context, 256, NULL);
+	state.extended = (state.rsinfo->setDesc->natts == MAX_COLUMNS);
+	if (state.extended)
+		state.seen = seen_create(state.held_context, 1024, NULL);
 	state.no_problems = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
 
 	read_content(&state, PG_GETARG_TEXT_PP(1));
