@@ -742,15 +742,20 @@ BEGIN
 				   AND x.account_manager_id IS DISTINCT FROM x.stored_account_manager_id AS manager_changes
 		  FROM matched x
 	)
-	SELECT d.*,
-		   CASE
-			   WHEN d.failed OR d.fail_code IS NOT NULL THEN 'failed'
-			   WHEN d.skipped THEN 'skipped'
-			   WHEN d.contact_id IS NULL THEN 'created'
-			   WHEN d.contact_changes OR d.manager_changes THEN 'updated'
-			   ELSE 'unchanged'
-		   END AS action
-	  FROM decided d;
+	SELECT *
+	  FROM (SELECT d.*,
+				   CASE
+					   WHEN d.failed OR d.fail_code IS NOT NULL THEN 'failed'
+					   WHEN d.skipped THEN 'skipped'
+					   WHEN d.contact_id IS NULL THEN 'created'
+					   WHEN d.contact_changes OR d.manager_changes THEN 'updated'
+					   ELSE 'unchanged'
+				   END AS action
+			  FROM decided d) a
+	 -- An unchanged line without a problem needs nothing more: it is only
+	 -- counted.  Keeping it out makes a re-import of the same file cheap.
+	 WHERE a.action <> 'unchanged' OR a.errors <> '[]'
+		OR a.customer_name IS DISTINCT FROM a.stored_customer_name;
 
 	-- The main contacts being replaced lose the flag first: the partial
 	-- unique index cannot be deferred, so demote, then promote.  A main
@@ -900,14 +905,14 @@ BEGIN
 	) x
 	 ORDER BY x.line_number NULLS FIRST, x.source, x.ordinal;
 
-	SELECT count(*),
-		   count(*) FILTER (WHERE r.action = 'created'),
+	SELECT count(*) INTO n_lines FROM upflow_import_line;
+	SELECT count(*) FILTER (WHERE r.action = 'created'),
 		   count(*) FILTER (WHERE r.action = 'updated'),
-		   count(*) FILTER (WHERE r.action = 'unchanged'),
 		   count(*) FILTER (WHERE r.action = 'failed'),
 		   count(*) FILTER (WHERE r.action = 'skipped')
-	  INTO n_lines, n_created, n_updated, n_unchanged, n_failed, n_skipped
+	  INTO n_created, n_updated, n_failed, n_skipped
 	  FROM upflow_import_result r;
+	n_unchanged := n_lines - n_created - n_updated - n_failed - n_skipped;
 
 	SELECT count(*) INTO n_warnings FROM upflow.import_error e
 	 WHERE e.organization_id = p_org AND e.import_id = p_import AND e.severity = 'warning';
@@ -1081,8 +1086,10 @@ BEGIN
 											'errors', coalesce(e.errors, '[]'))
 						 ORDER BY r.line_number NULLS FIRST)
 		  INTO lines
-		  FROM (SELECT res.line_number, res.action, res.external_id, res.email
-				  FROM pg_temp.upflow_import_result res
+		  FROM (SELECT l.line_number, coalesce(res.action, 'unchanged') AS action,
+					   l.external_id, l.email
+				  FROM pg_temp.upflow_import_line l
+				  LEFT JOIN pg_temp.upflow_import_result res ON res.line_number = l.line_number
 				UNION ALL
 				SELECT DISTINCT NULL::integer, 'warning', NULL::text, NULL::text
 				  FROM upflow.import_error ie
