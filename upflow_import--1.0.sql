@@ -83,9 +83,10 @@ CREATE TABLE upflow.customer (
 	updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	PRIMARY KEY (organization_id, customer_id),
 	CONSTRAINT customer_external_id_key UNIQUE (organization_id, external_id),
+	-- No ON DELETE SET NULL: Citus refuses it on a key that holds the
+	-- distribution column.  To delete a member, clear the references first.
 	FOREIGN KEY (organization_id, account_manager_id)
 		REFERENCES upflow.member (organization_id, member_id)
-		ON DELETE SET NULL (account_manager_id)
 );
 
 COMMENT ON TABLE upflow.customer IS
@@ -149,8 +150,7 @@ CREATE TABLE upflow.import (
 	error text,
 	PRIMARY KEY (organization_id, import_id),
 	FOREIGN KEY (organization_id, submitted_by)
-		REFERENCES upflow.member (organization_id, member_id)
-		ON DELETE SET NULL (submitted_by),
+		REFERENCES upflow.member (organization_id, member_id),
 	CONSTRAINT import_counts_check
 		CHECK (line_count = created_count + updated_count + unchanged_count + failed_count + skipped_count)
 );
@@ -697,7 +697,10 @@ BEGIN
 	END IF;
 	CREATE TEMP TABLE upflow_import_result ON COMMIT DROP AS
 	WITH matched AS (
-		SELECT l.*,
+		-- Not the raw line: problems take it from upflow_import_line.
+		SELECT l.line_number, l.customer_name, l.external_id, l.email, l.first_name,
+			   l.family_name, l.phone, l.position, l.is_main, l.account_manager_email,
+			   l.errors, l.failed, l.skipped, l.last_line,
 			   c.customer_id, c.name AS stored_customer_name,
 			   c.account_manager_id AS stored_account_manager_id,
 			   m.member_id AS account_manager_id,
@@ -750,12 +753,14 @@ BEGIN
 					   WHEN d.contact_id IS NULL THEN 'created'
 					   WHEN d.contact_changes OR d.manager_changes THEN 'updated'
 					   ELSE 'unchanged'
-				   END AS action
+				   END AS action,
+				   d.failed OR d.skipped OR d.fail_code IS NOT NULL OR d.errors <> '[]'
+				   OR (d.customer_id IS NOT NULL AND
+					   d.customer_name IS DISTINCT FROM d.stored_customer_name) AS has_problem
 			  FROM decided d) a
 	 -- An unchanged line without a problem needs nothing more: it is only
 	 -- counted.  Keeping it out makes a re-import of the same file cheap.
-	 WHERE a.action <> 'unchanged' OR a.errors <> '[]'
-		OR a.customer_name IS DISTINCT FROM a.stored_customer_name;
+	 WHERE a.action <> 'unchanged' OR a.has_problem;
 
 	-- The main contacts being replaced lose the flag first: the partial
 	-- unique index cannot be deferred, so demote, then promote.  A main
@@ -839,8 +844,16 @@ BEGIN
 
 	-- Every problem, in file order: import-level warnings, the problems
 	-- prepare_contacts found, then those found against the tables.
+	-- Most imports have few problems: look for them only if there are.
+	IF ignored_message <> '' OR EXISTS (SELECT FROM upflow_import_result r WHERE r.has_problem) THEN
 	INSERT INTO upflow.import_error (organization_id, import_id, line_number, severity, code,
 									 field, message, hint, raw_line)
+	WITH problem AS MATERIALIZED (
+		SELECT r.*, l.raw_line
+		  FROM upflow_import_result r
+		  JOIN upflow_import_line l ON l.line_number = r.line_number
+		 WHERE r.has_problem
+	)
 	SELECT p_org, p_import, x.line_number, x.severity, x.code, x.field, x.message, x.hint, x.raw_line
 	  FROM (
 	SELECT NULL::integer AS line_number, 0 AS source, 0::bigint AS ordinal,
@@ -852,7 +865,7 @@ BEGIN
 	UNION ALL
 	SELECT r.line_number, 1, e.ordinal, e.problem->>'severity', e.problem->>'code',
 		   e.problem->>'field', e.problem->>'message', e.problem->>'hint', r.raw_line
-	  FROM upflow_import_result r,
+	  FROM problem r,
 		   jsonb_array_elements(r.errors) WITH ORDINALITY AS e(problem, ordinal)
 	 WHERE r.errors <> '[]'
 	UNION ALL
@@ -882,7 +895,7 @@ BEGIN
 				   'Correct the email, or create the contact in your integration first; CSV import updates its position and main-contact flag.'
 		   END,
 		   r.raw_line
-	  FROM upflow_import_result r
+	  FROM problem r
 	 WHERE r.fail_code IS NOT NULL
 	UNION ALL
 	SELECT r.line_number, 3, 0, 'warning', 'customer_name_mismatch', 'customer_name',
@@ -891,7 +904,7 @@ BEGIN
 				  '"' || r.stored_customer_name || '"'),
 		   'Nothing to do if the client ID is right; otherwise correct the client ID.',
 		   r.raw_line
-	  FROM upflow_import_result r
+	  FROM problem r
 	 WHERE r.customer_id IS NOT NULL AND NOT r.failed
 	   AND r.customer_name IS DISTINCT FROM r.stored_customer_name
 	UNION ALL
@@ -900,10 +913,11 @@ BEGIN
 				  r.line_number, r.last_line, '"' || r.external_id || '"', '"' || r.email || '"', r.last_line),
 		   'Keep one line per contact, or merge the lines.',
 		   r.raw_line
-	  FROM upflow_import_result r
+	  FROM problem r
 	 WHERE r.action = 'skipped'
 	) x
 	 ORDER BY x.line_number NULLS FIRST, x.source, x.ordinal;
+	END IF;
 
 	SELECT count(*) INTO n_lines FROM upflow_import_line;
 	SELECT count(*) FILTER (WHERE r.action = 'created'),

@@ -34,18 +34,56 @@ SELECT indexrelid::regclass AS index_name, pg_get_indexdef(indexrelid) LIKE '%WH
    AND indisunique
  ORDER BY indexrelid::regclass::text;
 
--- Foreign keys never leave the organization: each one includes
--- organization_id on both sides (no row may come out).
-SELECT conname AS offending_foreign_key
-  FROM pg_constraint
- WHERE contype = 'f' AND connamespace = 'upflow'::regnamespace
-   AND NOT EXISTS (SELECT 1 FROM pg_attribute
-					WHERE attrelid = conrelid AND attnum = ANY (conkey)
-					  AND attname = 'organization_id')
-   AND confrelid <> 'upflow.organization'::regclass;
+-- Foreign keys never leave the organization: each one pairs organization_id
+-- with organization_id, at the same position on both sides, as Citus needs
+-- for a foreign key between tables colocated by organization_id (no row
+-- may come out).
+SELECT c.conrelid::regclass AS table_name, c.conname AS offending_foreign_key
+  FROM pg_constraint c
+ WHERE c.contype = 'f' AND c.connamespace = 'upflow'::regnamespace
+   AND NOT EXISTS (SELECT 1 FROM generate_subscripts(c.conkey, 1) k
+					WHERE (SELECT attname FROM pg_attribute
+							WHERE attrelid = c.conrelid AND attnum = c.conkey[k]) = 'organization_id'
+					  AND (SELECT attname FROM pg_attribute
+							WHERE attrelid = c.confrelid AND attnum = c.confkey[k]) = 'organization_id')
+ ORDER BY 1, 2;
 
--- Row-level security is on for every table.
-SELECT relname, relrowsecurity
+-- Foreign-key actions Citus refuses when the distribution column is in the
+-- key: ON DELETE SET NULL / SET DEFAULT (even limited to other columns, as
+-- PostgreSQL 15 allows), ON UPDATE anything but NO ACTION / RESTRICT.
+-- create_distributed_table would fail on a table listed here: no row may
+-- come out.
+SELECT c.conrelid::regclass AS table_name, c.conname AS foreign_key,
+	   c.confdeltype AS on_delete, c.confupdtype AS on_update
+  FROM pg_constraint c
+ WHERE c.contype = 'f' AND c.connamespace = 'upflow'::regnamespace
+   AND (c.confdeltype IN ('n', 'd') OR c.confupdtype NOT IN ('a', 'r'))
+ ORDER BY 1, 2;
+
+-- Every table has the distribution column, organization_id bigint NOT NULL,
+-- and its identity columns are bigint (Citus: identity columns of
+-- distributed tables must be bigint); no row may come out.
+SELECT c.relname AS table_name, a.attname, format_type(a.atttypid, a.atttypmod) AS type
+  FROM pg_class c
+  LEFT JOIN pg_attribute a
+	ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+   AND (a.attname = 'organization_id' OR a.attidentity <> '')
+ WHERE c.relnamespace = 'upflow'::regnamespace AND c.relkind = 'r'
+   AND (a.attname IS NULL OR a.atttypid <> 'bigint'::regtype
+		OR (a.attname = 'organization_id' AND NOT a.attnotnull))
+ ORDER BY 1, 2;
+
+-- No triggers on data tables (Citus refuses them by default; statements
+-- set updated_at themselves); no row may come out.
+SELECT tgrelid::regclass AS table_name, tgname AS trigger_name
+  FROM pg_trigger
+ WHERE NOT tgisinternal
+   AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'upflow'::regnamespace)
+ ORDER BY 1, 2;
+
+-- Row-level security is on, and forced (a non-superuser owner obeys it
+-- too), for every table.
+SELECT relname, relrowsecurity, relforcerowsecurity
   FROM pg_class
  WHERE relnamespace = 'upflow'::regnamespace AND relkind = 'r'
  ORDER BY relname;
