@@ -583,6 +583,7 @@ DECLARE
 	ignored text[];
 	ignored_message text;
 	n_lines integer;
+	n_repeats integer;
 	n_created integer;
 	n_updated integer;
 	n_unchanged integer;
@@ -655,7 +656,10 @@ BEGIN
 	SELECT p.*, false AS skipped, NULL::integer AS last_line
 	  FROM upflow.prepare_import_lines(p_org, file, mapped, imp.options) p;
 
-	IF EXISTS (SELECT FROM upflow_import_line l WHERE l.supersedes) THEN
+	SELECT count(*), count(*) FILTER (WHERE l.supersedes)
+	  INTO n_lines, n_repeats
+	  FROM upflow_import_line l;
+	IF n_repeats > 0 THEN
 		UPDATE upflow_import_line l
 		   SET skipped = true, last_line = d.last_line
 		  FROM (SELECT x.line_number,
@@ -919,7 +923,6 @@ BEGIN
 	 ORDER BY x.line_number NULLS FIRST, x.source, x.ordinal;
 	END IF;
 
-	SELECT count(*) INTO n_lines FROM upflow_import_line;
 	SELECT count(*) FILTER (WHERE r.action = 'created'),
 		   count(*) FILTER (WHERE r.action = 'updated'),
 		   count(*) FILTER (WHERE r.action = 'failed'),
