@@ -559,16 +559,15 @@ SET search_path = pg_catalog, pg_temp
 -- The temporary tables have no statistics, so their statements look costly
 -- enough to be JIT-compiled, which takes longer than running them.
 SET jit = off
--- Hash joins and aggregates over a file's lines, without spilling to disk.
-SET work_mem = '64MB'
+-- Hash joins and aggregates over a file's lines: 16MB is as fast as more
+-- (measured at 1M lines) and keeps the backend's memory near 3x the file.
+SET work_mem = '16MB'
 -- A custom plan would copy the file into every plan that mentions it.
 SET plan_cache_mode = force_generic_plan
 AS $function$
 DECLARE
 	p_org constant bigint := apply_import.organization_id;
 	p_import constant bigint := apply_import.import_id;
-	-- The file, read once: the caller that stored it may pass it along.
-	file text := apply_import.content;
 	org upflow.organization;
 	imp upflow.import;
 	resolved jsonb;
@@ -613,12 +612,14 @@ BEGIN
 				  HINT = 'Submit the file again to import it once more.';
 	END IF;
 
-	IF file IS NULL THEN
-		SELECT i.file_content INTO file FROM upflow.import i
+	-- The file, read once; the caller that stored it may pass it along
+	-- (used through the parameter: a copy in a variable would cost its size).
+	IF apply_import.content IS NULL THEN
+		SELECT i.file_content INTO apply_import.content FROM upflow.import i
 		 WHERE i.organization_id = p_org AND i.import_id = p_import;
 	END IF;
 
-	resolved := upflow.detect_mapping(file, imp.mapping, imp.options);
+	resolved := upflow.detect_mapping(apply_import.content, imp.mapping, imp.options);
 	mapped := resolved->'mapping';
 	clear_blanks := coalesce(imp.options->>'blank_cells', 'keep') = 'clear';
 
@@ -643,7 +644,7 @@ BEGIN
 	 WHERE i.organization_id = p_org AND i.import_id = p_import;
 
 	-- Bytes and lines read show in pg_stat_progress_copy while it runs.
-	PERFORM upflow.start_import_progress(octet_length(file));
+	PERFORM upflow.start_import_progress(octet_length(apply_import.content));
 
 	-- The lines of the file.  Among valid lines naming the same contact
 	-- (customer and email) only the last is applied: the others are
@@ -654,7 +655,7 @@ BEGIN
 	END IF;
 	CREATE TEMP TABLE upflow_import_line ON COMMIT DROP AS
 	SELECT p.*, false AS skipped, NULL::integer AS last_line
-	  FROM upflow.prepare_import_lines(p_org, file, mapped, imp.options) p;
+	  FROM upflow.prepare_import_lines(p_org, apply_import.content, mapped, imp.options) p;
 
 	SELECT count(*), count(*) FILTER (WHERE l.supersedes)
 	  INTO n_lines, n_repeats
