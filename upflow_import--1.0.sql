@@ -815,14 +815,16 @@ BEGIN
 	END LOOP;
 
 	-- Account managers: the last applied line of a customer decides.
-	UPDATE upflow.customer c
-	   SET account_manager_id = x.account_manager_id, updated_at = now()
-	  FROM (SELECT DISTINCT ON (r.customer_id) r.customer_id, r.account_manager_id
-			  FROM upflow_import_result r
-			 WHERE r.action IN ('created', 'updated', 'unchanged') AND r.account_manager_id IS NOT NULL
-			 ORDER BY r.customer_id, r.line_number DESC) x
-	 WHERE c.organization_id = p_org AND c.customer_id = x.customer_id
-	   AND c.account_manager_id IS DISTINCT FROM x.account_manager_id;
+	IF mapped->>'account_manager_email' IS NOT NULL THEN
+		UPDATE upflow.customer c
+		   SET account_manager_id = x.account_manager_id, updated_at = now()
+		  FROM (SELECT DISTINCT ON (r.customer_id) r.customer_id, r.account_manager_id
+				  FROM upflow_import_result r
+				 WHERE r.action IN ('created', 'updated', 'unchanged') AND r.account_manager_id IS NOT NULL
+				 ORDER BY r.customer_id, r.line_number DESC) x
+		 WHERE c.organization_id = p_org AND c.customer_id = x.customer_id
+		   AND c.account_manager_id IS DISTINCT FROM x.account_manager_id;
+	END IF;
 
 	-- Columns the organization's integration owns are ignored, with one
 	-- import-level warning naming them by their headers.
