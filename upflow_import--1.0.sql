@@ -686,13 +686,15 @@ BEGIN
 		  JOIN (SELECT f.external_id, min(f.line_number) AS first_line
 				  FROM upflow_import_line f
 				 WHERE NOT f.failed AND NOT f.skipped
+				   -- (first: on a re-import every customer exists)
+				   AND NOT EXISTS (SELECT FROM upflow.customer c
+									WHERE c.organization_id = p_org
+									  AND c.external_id = f.external_id)
 				   AND (f.account_manager_email IS NULL
 						OR EXISTS (SELECT FROM upflow.member m
 									WHERE m.organization_id = p_org
 									  AND lower(m.email) = lower(f.account_manager_email)))
 				 GROUP BY f.external_id) fl ON fl.first_line = l.line_number
-		 WHERE NOT EXISTS (SELECT FROM upflow.customer c
-							WHERE c.organization_id = p_org AND c.external_id = l.external_id)
 		 ORDER BY l.line_number;
 	END IF;
 
