@@ -9,11 +9,11 @@
  * cell of every data record, and applies the in-file main-contact rule:
  * when several valid lines designate a main contact for one customer, the
  * last one wins and the earlier ones get the warning
- * main_contact_overridden.  To keep a single pass, a line that designates
- * a main contact is held back until a later designation for the same
- * customer overrides it or the file ends; other lines are returned as soon
- * as they are read.  Rows therefore come in file order except for those
- * held lines: ORDER BY line_number for file order.
+ * main_contact_overridden.  Lines that designate a main contact are
+ * returned when the file ends, read again from the input, so that each
+ * gets its final flag; other lines are returned as soon as they are read.
+ * Rows therefore come in file order except for those lines, which come
+ * last (in file order): ORDER BY line_number for file order.
  *
  * Problems are reported in the errors column as a jsonb array of objects
  * {code, field, severity, message, hint}; a line with a problem of
@@ -77,15 +77,30 @@ typedef struct line_problem
 	char	   *hint;
 } line_problem;
 
-/* A line designating a main contact, held until it is known to win. */
+/*
+ * A line designating a main contact is returned only when the file ends,
+ * once it is known whether a later line overrides it.  What is kept until
+ * then is where the line is in the input, not the line: at the end the
+ * designating lines are read again from there, in file order.  (Keeping
+ * the rows themselves would cost a third of the file's size in memory.)
+ */
+typedef struct designation
+{
+	long		line_number;
+	size_t		offset;			/* the record in the input */
+	size_t		raw_len;
+	bool		supersedes;		/* as computed when first read */
+	long		winner_line;	/* 0, or the later line that overrides it */
+	char	   *winner_email;
+} designation;
+
+/* The latest designation of each customer (external id). */
 typedef struct held_line
 {
 	char	   *external_id;	/* hash key, lives in held_context */
 	uint32		hash;
 	char		status;			/* used by simplehash */
-	HeapTuple	tuple;
-	long		line_number;
-	char	   *email;
+	int			index;			/* in prepare_state.designations */
 } held_line;
 
 #define SH_PREFIX		held
@@ -149,6 +164,12 @@ typedef struct prepare_state
 	/* The whole input, to recover lines the reader had to cut */
 	const char *content;
 	size_t		content_len;
+
+	/* Main-contact designations, in file order (see struct designation) */
+	designation *designations;
+	int			ndesignations;
+	int			designations_size;
+	designation *replaying;		/* the one being read again, or NULL */
 } prepare_state;
 
 /*
@@ -298,60 +319,97 @@ put_row(prepare_state *state, Datum *values, bool *nulls)
 }
 
 /*
- * A later line designates another main contact for this customer: the held
- * line loses its designation and gets a warning, and is returned now.
+ * Remember a line designating a main contact; an earlier designation of
+ * the same customer is overridden by it.
  */
 static void
-release_overridden(prepare_state *state, held_line *held, long winner_line,
-				   const char *winner_email)
+hold_row(prepare_state *state, const csv_record *record, long line_number,
+		 bool supersedes, const char *external_id, const char *email)
 {
-	Datum		values[MAX_COLUMNS];
-	bool		nulls[MAX_COLUMNS];
-	line_problem problem;
-
-	heap_deform_tuple(held->tuple, state->rsinfo->setDesc, values, nulls);
-
-	problem.code = "main_contact_overridden";
-	problem.field = UPF_IS_MAIN;
-	problem.warning = true;
-	problem.message = psprintf("Line %ld: %s is designated main contact of customer %s, but line %ld designates %s later; the later line wins.",
-							   held->line_number, quote_value(held->email, strlen(held->email)),
-							   quote_value(held->external_id, strlen(held->external_id)),
-							   winner_line, quote_value(winner_email, strlen(winner_email)));
-	problem.hint = pstrdup("Mark one main contact per customer in the file.");
-
-	values[COL_FIELDS + UPF_IS_MAIN] = (Datum) 0;
-	nulls[COL_FIELDS + UPF_IS_MAIN] = true;
-	values[COL_ERRORS] = problems_jsonb(&problem, 1);
-	nulls[COL_ERRORS] = false;
-	put_row(state, values, nulls);
-
-	heap_freetuple(held->tuple);
-	pfree(held->email);
-}
-
-static void
-hold_row(prepare_state *state, Datum *values, bool *nulls, long line_number,
-		 const char *external_id, const char *email)
-{
-	MemoryContext oldcontext;
 	held_line  *held;
+	designation *d;
 	bool		found;
 
+	if (state->ndesignations == state->designations_size)
+	{
+		state->designations_size = Max(1024, state->designations_size * 2);
+		state->designations = state->designations == NULL
+			? MemoryContextAlloc(state->held_context,
+								 sizeof(designation) * state->designations_size)
+			: repalloc(state->designations, sizeof(designation) * state->designations_size);
+	}
+	d = &state->designations[state->ndesignations];
+	d->line_number = line_number;
+	d->offset = record->offset;
+	d->raw_len = record->raw_len;
+	d->supersedes = supersedes;
+	d->winner_line = 0;
+	d->winner_email = NULL;
+
 	held = held_lookup(state->held, (char *) external_id);
-	found = (held != NULL);
-	if (found)
-		release_overridden(state, held, line_number, email);
+	if (held != NULL)
+	{
+		designation *earlier = &state->designations[held->index];
+
+		earlier->winner_line = line_number;
+		earlier->winner_email = MemoryContextStrdup(state->held_context, email);
+	}
 	else
 		held = held_insert(state->held,
 						   MemoryContextStrdup(state->held_context, external_id),
 						   &found);
+	held->index = state->ndesignations++;
+}
 
-	oldcontext = MemoryContextSwitchTo(state->held_context);
-	held->tuple = heap_form_tuple(state->rsinfo->setDesc, values, nulls);
-	held->line_number = line_number;
-	held->email = pstrdup(email);
+static void prepare_data_record(prepare_state *state, const csv_record *record);
+
+static int
+replay_record(const csv_record *record, void *arg)
+{
+	prepare_state *state = (prepare_state *) arg;
+	MemoryContext oldcontext = MemoryContextSwitchTo(state->row_context);
+
+	/* The records come in the order they were fed: one per designation. */
+	prepare_data_record(state, record);
+	state->replaying++;
 	MemoryContextSwitchTo(oldcontext);
+	MemoryContextReset(state->row_context);
+	return 0;
+}
+
+/*
+ * Read the designating lines again, in file order, and return them: with
+ * their flag when they won, without it and with a warning when a later
+ * line overrode them.
+ */
+static void
+return_designations(prepare_state *state)
+{
+	csv_reader_options options;
+	csv_reader *reader;
+
+	if (state->ndesignations == 0)
+		return;
+	upflow_reader_options(&options, state->delimiter);
+	options.honor_sep_line = false;
+	reader = upflow_create_reader(&options, replay_record, state);
+
+	state->replaying = state->designations;
+	for (int i = 0; i < state->ndesignations; i++)
+	{
+		designation *d = &state->designations[i];
+
+		if ((i & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		upflow_check_reader_result(csv_reader_feed(reader, state->content + d->offset,
+												   d->raw_len));
+		upflow_check_reader_result(csv_reader_feed(reader, "\n", 1));
+	}
+	upflow_check_reader_result(csv_reader_finish(reader));
+	if (state->replaying != state->designations + state->ndesignations)
+		elog(ERROR, "read %d of %d main-contact lines again",
+			 (int) (state->replaying - state->designations), state->ndesignations);
+	state->replaying = NULL;
 }
 
 /*
@@ -402,7 +460,8 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 	const char *cell[UPF_NFIELDS];
 	size_t		cell_len[UPF_NFIELDS];
 	upf_flag	main_flag = UPF_FLAG_UNSET;
-	long		line = record->line_number;
+	designation *replaying = state->replaying;
+	long		line = replaying ? replaying->line_number : record->line_number;
 
 	memset(nulls, true, sizeof(nulls));
 	values[COL_LINE_NUMBER] = Int32GetDatum((int32) line);
@@ -459,7 +518,8 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 		if (blank)
 			return;
 	}
-	state->data_records++;
+	if (!replaying)
+		state->data_records++;
 
 	/* Cells beyond the header that hold something. */
 	if (state->options.header && record->nfields > state->nheaders)
@@ -598,14 +658,40 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 		state->failed_records++;
 	values[COL_FAILED] = BoolGetDatum(failed);
 	nulls[COL_FAILED] = false;
-	values[COL_SUPERSEDES] = BoolGetDatum(!failed && state->extended &&
-										  seen_before(state, cell[UPF_EXTERNAL_ID],
-													  cell_len[UPF_EXTERNAL_ID],
-													  cell[UPF_EMAIL], cell_len[UPF_EMAIL]));
+	if (replaying)
+		values[COL_SUPERSEDES] = BoolGetDatum(replaying->supersedes);
+	else
+		values[COL_SUPERSEDES] = BoolGetDatum(!failed && state->extended &&
+											  seen_before(state, cell[UPF_EXTERNAL_ID],
+														  cell_len[UPF_EXTERNAL_ID],
+														  cell[UPF_EMAIL], cell_len[UPF_EMAIL]));
 	nulls[COL_SUPERSEDES] = false;
 
-	if (!failed && main_flag == UPF_FLAG_TRUE)
-		hold_row(state, values, nulls, line,
+	if (replaying)
+	{
+		/* A designation read again: it won, or a later line overrode it. */
+		if (replaying->winner_line > 0)
+		{
+			line_problem problem;
+
+			problem.code = "main_contact_overridden";
+			problem.field = UPF_IS_MAIN;
+			problem.warning = true;
+			problem.message = psprintf("Line %ld: %s is designated main contact of customer %s, but line %ld designates %s later; the later line wins.",
+									   line, quote_value(cell[UPF_EMAIL], cell_len[UPF_EMAIL]),
+									   quote_value(cell[UPF_EXTERNAL_ID], cell_len[UPF_EXTERNAL_ID]),
+									   replaying->winner_line,
+									   quote_value(replaying->winner_email,
+												   strlen(replaying->winner_email)));
+			problem.hint = pstrdup("Mark one main contact per customer in the file.");
+			values[COL_FIELDS + UPF_IS_MAIN] = (Datum) 0;
+			nulls[COL_FIELDS + UPF_IS_MAIN] = true;
+			values[COL_ERRORS] = problems_jsonb(&problem, 1);
+		}
+		put_row(state, values, nulls);
+	}
+	else if (!failed && main_flag == UPF_FLAG_TRUE)
+		hold_row(state, record, line, DatumGetBool(values[COL_SUPERSEDES]),
 				 pnstrdup(cell[UPF_EXTERNAL_ID], cell_len[UPF_EXTERNAL_ID]),
 				 pnstrdup(cell[UPF_EMAIL], cell_len[UPF_EMAIL]));
 	else
@@ -758,8 +844,6 @@ Datum
 upflow_prepare_contacts(PG_FUNCTION_ARGS)
 {
 	prepare_state state;
-	held_iterator iter;
-	held_line  *held;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -785,11 +869,7 @@ upflow_prepare_contacts(PG_FUNCTION_ARGS)
 	state.no_problems = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
 
 	read_content(&state, PG_GETARG_TEXT_PP(1));
-
-	/* The lines still held are the winning main-contact designations. */
-	held_start_iterate(state.held, &iter);
-	while ((held = held_iterate(state.held, &iter)) != NULL)
-		tuplestore_puttuple(state.rsinfo->setResult, held->tuple);
+	return_designations(&state);
 
 	return (Datum) 0;
 }
