@@ -209,35 +209,53 @@ field_label(prepare_state *state, int field)
 	return upf_field_name(field);
 }
 
+static void
+push_pair(JsonbParseState **state, const char *key, const char *value)
+{
+	JsonbValue	k;
+	JsonbValue	v;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	pushJsonbValue(state, WJB_KEY, &k);
+	if (value == NULL)
+		v.type = jbvNull;
+	else
+	{
+		v.type = jbvString;
+		v.val.string.val = (char *) value;
+		v.val.string.len = strlen(value);
+	}
+	pushJsonbValue(state, WJB_VALUE, &v);
+}
+
+/*
+ * The problems of a line as a jsonb array of {code, field, severity,
+ * message, hint}, built directly (no JSON text to parse again: a file with
+ * many failed lines builds many of these).
+ */
 static Datum
 problems_jsonb(line_problem *problems, int nproblems)
 {
-	StringInfoData buf;
+	JsonbParseState *state = NULL;
+	JsonbValue *result;
 
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '[');
+	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
 	for (int i = 0; i < nproblems; i++)
 	{
 		line_problem *p = &problems[i];
 
-		if (i > 0)
-			appendStringInfoString(&buf, ", ");
-		appendStringInfoString(&buf, "{\"code\": ");
-		escape_json(&buf, p->code);
-		appendStringInfoString(&buf, ", \"field\": ");
-		if (p->field >= 0)
-			escape_json(&buf, upf_field_name(p->field));
-		else
-			appendStringInfoString(&buf, "null");
-		appendStringInfo(&buf, ", \"severity\": \"%s\", \"message\": ",
-						 p->warning ? "warning" : "error");
-		escape_json(&buf, p->message);
-		appendStringInfoString(&buf, ", \"hint\": ");
-		escape_json(&buf, p->hint);
-		appendStringInfoChar(&buf, '}');
+		pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+		push_pair(&state, "code", p->code);
+		push_pair(&state, "field", p->field >= 0 ? upf_field_name(p->field) : NULL);
+		push_pair(&state, "severity", p->warning ? "warning" : "error");
+		push_pair(&state, "message", p->message);
+		push_pair(&state, "hint", p->hint);
+		pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	}
-	appendStringInfoChar(&buf, ']');
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+	result = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
+	return JsonbPGetDatum(JsonbValueToJsonb(result));
 }
 
 static void
