@@ -1165,11 +1165,19 @@ DECLARE
 	width integer;
 	lines text;
 BEGIN
-	SELECT i.organization_id, i.file_content, i.delimiter, i.options
-	  INTO imp
-	  FROM upflow.import i
-	 WHERE i.import_id = error_lines_csv.import_id
-	   AND (tenant IS NULL OR i.organization_id = tenant);
+	-- With the tenant set, the lookup names one organization (one shard on
+	-- Citus); without it (an administrator), any organization's import.
+	IF tenant IS NOT NULL THEN
+		SELECT i.organization_id, i.file_content, i.delimiter, i.options
+		  INTO imp
+		  FROM upflow.import i
+		 WHERE i.organization_id = tenant AND i.import_id = error_lines_csv.import_id;
+	ELSE
+		SELECT i.organization_id, i.file_content, i.delimiter, i.options
+		  INTO imp
+		  FROM upflow.import i
+		 WHERE i.import_id = error_lines_csv.import_id;
+	END IF;
 	IF NOT FOUND THEN
 		-- Also for another organization's import: no existence leak.
 		RAISE EXCEPTION 'import % does not exist', error_lines_csv.import_id
@@ -1292,10 +1300,18 @@ BEGIN
 				  HINT = 'For example: SELECT upflow.purge_import_history(interval ''90 days'');';
 	END IF;
 	-- Finished imports only; their errors and notifications go with them.
-	DELETE FROM upflow.import i
-	 WHERE (tenant IS NULL OR i.organization_id = tenant)
-	   AND i.status IN ('succeeded', 'partially_succeeded', 'failed', 'cancelled')
-	   AND coalesce(i.finished_at, i.submitted_at) < now() - older_than;
+	-- With the tenant set, one organization (one shard on Citus); without
+	-- it (an administrator), every organization.
+	IF tenant IS NOT NULL THEN
+		DELETE FROM upflow.import i
+		 WHERE i.organization_id = tenant
+		   AND i.status IN ('succeeded', 'partially_succeeded', 'failed', 'cancelled')
+		   AND coalesce(i.finished_at, i.submitted_at) < now() - older_than;
+	ELSE
+		DELETE FROM upflow.import i
+		 WHERE i.status IN ('succeeded', 'partially_succeeded', 'failed', 'cancelled')
+		   AND coalesce(i.finished_at, i.submitted_at) < now() - older_than;
+	END IF;
 	GET DIAGNOSTICS purged = ROW_COUNT;
 	RETURN purged;
 END
@@ -1387,10 +1403,17 @@ DECLARE
 	org bigint;
 	current_status text;
 BEGIN
-	SELECT i.organization_id, i.status INTO org, current_status
-	  FROM upflow.import i
-	 WHERE i.import_id = cancel_import.import_id
-	   AND (tenant IS NULL OR i.organization_id = tenant);
+	-- With the tenant set, the lookup names one organization (one shard on
+	-- Citus); without it (an administrator), any organization's import.
+	IF tenant IS NOT NULL THEN
+		SELECT i.organization_id, i.status INTO org, current_status
+		  FROM upflow.import i
+		 WHERE i.organization_id = tenant AND i.import_id = cancel_import.import_id;
+	ELSE
+		SELECT i.organization_id, i.status INTO org, current_status
+		  FROM upflow.import i
+		 WHERE i.import_id = cancel_import.import_id;
+	END IF;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'import % does not exist', cancel_import.import_id
 			USING ERRCODE = 'invalid_parameter_value',
@@ -1480,8 +1503,9 @@ BEGIN
 
 		BEGIN
 			-- The import runs as its organization's tenant (row-level
-			-- security, and Citus routing).
-			PERFORM set_config('upflow.organization_id', imp.organization_id::text, true);
+			-- security); SET LOCAL, unlike set_config(), also reaches the
+			-- workers of a Citus cluster.
+			EXECUTE format('SET LOCAL upflow.organization_id = %L', imp.organization_id);
 			imp := upflow.apply_import(imp.organization_id, imp.import_id);
 		EXCEPTION WHEN OTHERS THEN
 			GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL,
@@ -1501,7 +1525,7 @@ BEGIN
 		ran := ran + 1;
 	END LOOP;
 
-	PERFORM set_config('upflow.organization_id', coalesce(tenant_before, ''), true);
+	EXECUTE format('SET LOCAL upflow.organization_id = %L', coalesce(tenant_before, ''));
 	RETURN ran;
 END
 $function$;
