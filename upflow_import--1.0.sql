@@ -269,6 +269,14 @@ CREATE POLICY import_error_tenant ON upflow.import_error
 CREATE POLICY notification_tenant ON upflow.notification
 	USING (organization_id = upflow.current_organization_id());
 
+COMMENT ON POLICY organization_tenant ON upflow.organization IS 'Rows of the organization named by upflow.organization_id only';
+COMMENT ON POLICY member_tenant ON upflow.member IS 'Rows of the organization named by upflow.organization_id only';
+COMMENT ON POLICY customer_tenant ON upflow.customer IS 'Rows of the organization named by upflow.organization_id only';
+COMMENT ON POLICY contact_tenant ON upflow.contact IS 'Rows of the organization named by upflow.organization_id only';
+COMMENT ON POLICY import_tenant ON upflow.import IS 'Rows of the organization named by upflow.organization_id only';
+COMMENT ON POLICY import_error_tenant ON upflow.import_error IS 'Rows of the organization named by upflow.organization_id only';
+COMMENT ON POLICY notification_tenant ON upflow.notification IS 'Rows of the organization named by upflow.organization_id only';
+
 -- Data survives pg_dump of a database that has the extension.
 SELECT pg_catalog.pg_extension_config_dump('upflow.organization', '');
 SELECT pg_catalog.pg_extension_config_dump('upflow.member', '');
