@@ -824,6 +824,20 @@ upf_clean_value(const char *value, size_t len, size_t *out_len)
 	return (const char *) p;
 }
 
+bool
+upf_starts_like_formula(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *) s;
+
+	if (len == 0)
+		return false;
+	if (u[0] == '=' || u[0] == '+' || u[0] == '-' || u[0] == '@' ||
+		u[0] == '\t' || u[0] == '\r')
+		return true;
+	return len >= 3 && u[0] == 0xEF && u[1] == 0xBC &&
+		(u[2] == 0x9D || u[2] == 0x8B || u[2] == 0x8D || u[2] == 0xA0);
+}
+
 /* ----------
  * Email addresses
  * ----------

@@ -161,6 +161,14 @@ extern int	upf_resolve_mapping(const char *const *headers,
 extern const char *upf_clean_value(const char *value, size_t len,
 								   size_t *out_len);
 
+/*
+ * Whether a spreadsheet would run a cell as a formula: it starts with
+ * = + - @ (ASCII or full-width: U+FF1D U+FF0B U+FF0D U+FF20), a tab or a
+ * CR.  Cells written for spreadsheets (error download, export) get a
+ * leading ' then, which upf_clean_value drops again on import.
+ */
+extern bool upf_starts_like_formula(const char *s, size_t len);
+
 /* Number of UTF-8 characters in a valid UTF-8 string. */
 extern size_t upf_utf8_chars(const char *s, size_t len);
 

@@ -184,33 +184,14 @@ upflow_detect_delimiter(PG_FUNCTION_ARGS)
 }
 
 /*
- * Formula injection: a spreadsheet runs a cell that starts with = + - @
- * (or their full-width forms), and some treat a leading tab or CR the same
- * way.  Cells we write are prefixed with ' when they start so; the reader
- * drops that mark again on import (upf_clean_value).
+ * Append one cell, neutralized and quoted as needed: a cell a spreadsheet
+ * would run as a formula (upf_starts_like_formula) gets a leading ', which
+ * the import drops again (upf_clean_value).
  */
-static bool
-starts_like_formula(const char *s, size_t len)
-{
-	const unsigned char *u = (const unsigned char *) s;
-
-	if (len == 0)
-		return false;
-	if (u[0] == '=' || u[0] == '+' || u[0] == '-' || u[0] == '@' ||
-		u[0] == '\t' || u[0] == '\r')
-		return true;
-	/* U+FF1D U+FF0B U+FF0D U+FF20: EF BC 9D / 8B / 8D / EF BC A0 */
-	if (len >= 3 && u[0] == 0xEF && u[1] == 0xBC &&
-		(u[2] == 0x9D || u[2] == 0x8B || u[2] == 0x8D || u[2] == 0xA0))
-		return true;
-	return false;
-}
-
-/* Append one cell, neutralized and quoted as needed. */
 static void
 append_cell(StringInfo buf, const char *s, size_t len, char delimiter)
 {
-	bool		formula = starts_like_formula(s, len);
+	bool		formula = upf_starts_like_formula(s, len);
 	bool		quote = false;
 
 	for (size_t i = 0; i < len && !quote; i++)
@@ -274,7 +255,7 @@ safe_line_record(const csv_record *record, void *arg)
 	if (record->status != CSVR_OK)
 		return 1;
 	for (int i = 0; i < record->nfields; i++)
-		if (starts_like_formula(record->fields[i], record->lengths[i]))
+		if (upf_starts_like_formula(record->fields[i], record->lengths[i]))
 			any_formula = true;
 	state->ok = true;
 	if (!any_formula)
@@ -343,7 +324,7 @@ upflow_csv_safe_line(PG_FUNCTION_ARGS)
 		{
 			if (i == len || data[i] == state.delimiter)
 			{
-				if (starts_like_formula(data + start, i - start))
+				if (upf_starts_like_formula(data + start, i - start))
 					appendStringInfoChar(&state.out, '\'');
 				appendBinaryStringInfo(&state.out, data + start, (int) (i - start));
 				if (i < len)

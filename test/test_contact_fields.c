@@ -953,6 +953,36 @@ test_clean_value(void **state)
 }
 
 static void
+test_starts_like_formula(void **state)
+{
+	(void) state;
+	assert_true(upf_starts_like_formula(LIT("=SUM(1)")));
+	assert_true(upf_starts_like_formula(LIT("+33 1 23")));
+	assert_true(upf_starts_like_formula(LIT("-5")));
+	assert_true(upf_starts_like_formula(LIT("@cmd")));
+	assert_true(upf_starts_like_formula(LIT("\tx")));
+	assert_true(upf_starts_like_formula(LIT("\rx")));
+	assert_true(upf_starts_like_formula(LIT("\xef\xbc\x9d" "1")));
+	assert_true(upf_starts_like_formula(LIT("\xef\xbc\x8b" "1")));
+	assert_true(upf_starts_like_formula(LIT("\xef\xbc\x8d" "1")));
+	assert_true(upf_starts_like_formula(LIT("\xef\xbc\xa0" "x")));
+	assert_false(upf_starts_like_formula(LIT("")));
+	assert_false(upf_starts_like_formula(LIT("abc=1")));
+	assert_false(upf_starts_like_formula(LIT("'=1")));
+	assert_false(upf_starts_like_formula(LIT(" =1")));
+	assert_false(upf_starts_like_formula(LIT("\xef\xbc\xbf" "x")));
+	assert_false(upf_starts_like_formula(LIT("\xef\xbc")));
+	/* every value it marks loses exactly that mark on import */
+	{
+		size_t		n;
+		const char *v = upf_clean_value(LIT("'\xef\xbc\x9d" "1"), &n);
+
+		assert_int_equal(n, 4);
+		assert_memory_equal(v, "\xef\xbc\x9d" "1", 4);
+	}
+}
+
+static void
 test_utf8_chars(void **state)
 {
 	(void) state;
@@ -1287,6 +1317,7 @@ main(void)
 		cmocka_unit_test(test_mapping_no_header_line),
 		cmocka_unit_test(test_mapping_problem_order_and_limit),
 		cmocka_unit_test(test_clean_value),
+		cmocka_unit_test(test_starts_like_formula),
 		cmocka_unit_test(test_utf8_chars),
 		cmocka_unit_test(test_email_valid),
 		cmocka_unit_test(test_email_invalid),

@@ -29,22 +29,6 @@
 #define LIT(s) (s), (sizeof(s) - 1)
 
 /*
- * The export's test (src/csv_functions.c, starts_like_formula): a cell a
- * spreadsheet would run as a formula gets a leading '.
- */
-static bool
-starts_like_formula(const unsigned char *u, size_t len)
-{
-	if (len == 0)
-		return false;
-	if (u[0] == '=' || u[0] == '+' || u[0] == '-' || u[0] == '@' ||
-		u[0] == '\t' || u[0] == '\r')
-		return true;
-	return len >= 3 && u[0] == 0xEF && u[1] == 0xBC &&
-		(u[2] == 0x9D || u[2] == 0x8B || u[2] == 0x8D || u[2] == 0xA0);
-}
-
-/*
  * A cleaned value v must come back unchanged from an export and a new
  * import: clean(mark(v)) == v.  (Since a cleaned value never starts with
  * a tab or CR, this is the same as cleaning being idempotent.)
@@ -59,7 +43,7 @@ check_clean_round_trip(const char *in, size_t len)
 	const char *v2;
 
 	assert_non_null(exported);
-	if (starts_like_formula((const unsigned char *) v, n))
+	if (upf_starts_like_formula(v, n))
 		exported[n2++] = '\'';
 	memcpy(exported + n2, v, n);
 	n2 += n;

@@ -175,19 +175,6 @@ check_normalize(const char *s, size_t len)
 	free(norm);
 }
 
-/* The export's test (csv_functions.c): would a spreadsheet run it? */
-static bool
-starts_like_formula(const unsigned char *u, size_t len)
-{
-	if (len == 0)
-		return false;
-	if (u[0] == '=' || u[0] == '+' || u[0] == '-' || u[0] == '@' ||
-		u[0] == '\t' || u[0] == '\r')
-		return true;
-	return len >= 3 && u[0] == 0xEF && u[1] == 0xBC &&
-		(u[2] == 0x9D || u[2] == 0x8B || u[2] == 0x8D || u[2] == 0xA0);
-}
-
 static bool
 trimmable_head(const unsigned char *p, size_t len)
 {
@@ -231,7 +218,7 @@ check_clean(const char *s, size_t len)
 	exported = malloc(n + 2);
 	CHECK(exported != NULL);
 	n2 = 0;
-	if (starts_like_formula(u, n))
+	if (upf_starts_like_formula(v, n))
 		exported[n2++] = '\'';
 	if (n > 0)
 		memcpy(exported + n2, v, n);
