@@ -7,7 +7,7 @@
 
 EXTENSION = upflow_import
 MODULE_big = upflow_import
-DATA = upflow_import--1.0.sql
+DATA = upflow_import--1.0.sql upflow_import--1.1.sql upflow_import--1.0--1.1.sql
 PGFILEDESC = "upflow_import - import customer contacts from CSV files"
 
 CORE_OBJS = src/csv_reader.o src/contact_fields.o
