@@ -460,6 +460,27 @@ ROWS 100000;
 COMMENT ON FUNCTION upflow.prepare_import_lines(bigint, text, jsonb, jsonb) IS
 'prepare_contacts for the import itself: also whether each line failed validation and whether an earlier valid line names the same contact';
 
+CREATE FUNCTION upflow.prepare_changed_lines(organization_id bigint, content text,
+											 mapping jsonb, options jsonb)
+RETURNS TABLE (line_number integer, customer_name text, external_id text, email text,
+			   first_name text, family_name text, phone text, "position" text,
+			   is_main boolean, account_manager_email text, errors jsonb, raw_line text,
+			   failed boolean, supersedes boolean)
+AS 'MODULE_PATHNAME', 'upflow_prepare_changed_lines'
+LANGUAGE C STABLE
+ROWS 100000;
+
+COMMENT ON FUNCTION upflow.prepare_changed_lines(bigint, text, jsonb, jsonb) IS
+'prepare_import_lines without the lines that would change nothing (valid, without problems, contact stored with the same values, named by no other line); upflow.unchanged_line_count() counts them';
+
+CREATE FUNCTION upflow.unchanged_line_count()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'upflow_unchanged_line_count'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION upflow.unchanged_line_count() IS
+'How many lines the last upflow.prepare_changed_lines call of this session left out as unchanged';
+
 CREATE FUNCTION upflow.csv_cell(value text, delimiter text DEFAULT ';')
 RETURNS text
 AS 'MODULE_PATHNAME', 'upflow_csv_cell'
@@ -578,6 +599,9 @@ DECLARE
 	p_import constant bigint := apply_import.import_id;
 	org upflow.organization;
 	imp upflow.import;
+	imp_status text;
+	imp_mapping jsonb;
+	imp_options jsonb;
 	resolved jsonb;
 	mapped jsonb;
 	clear_blanks boolean;
@@ -605,7 +629,9 @@ BEGIN
 	-- end of the transaction.
 	UPDATE upflow.organization o SET last_import_at = now() WHERE o.organization_id = p_org;
 
-	SELECT i.* INTO imp FROM upflow.import i
+	-- Not i.*: a row variable would hold a detoasted copy of the file.
+	SELECT i.status, i.mapping, i.options INTO imp_status, imp_mapping, imp_options
+	  FROM upflow.import i
 	 WHERE i.organization_id = p_org AND i.import_id = p_import
 	   FOR UPDATE;
 	IF NOT FOUND THEN
@@ -614,8 +640,8 @@ BEGIN
 				  HINT = 'Look up your imports in upflow.import_history.';
 	END IF;
 	-- A finished import is history: it is never applied again.
-	IF imp.status NOT IN ('pending', 'running') THEN
-		RAISE EXCEPTION 'import % is % and cannot be applied again', p_import, imp.status
+	IF imp_status NOT IN ('pending', 'running') THEN
+		RAISE EXCEPTION 'import % is % and cannot be applied again', p_import, imp_status
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  HINT = 'Submit the file again to import it once more.';
 	END IF;
@@ -627,9 +653,9 @@ BEGIN
 		 WHERE i.organization_id = p_org AND i.import_id = p_import;
 	END IF;
 
-	resolved := upflow.detect_mapping(apply_import.content, imp.mapping, imp.options);
+	resolved := upflow.detect_mapping(apply_import.content, imp_mapping, imp_options);
 	mapped := resolved->'mapping';
-	clear_blanks := coalesce(imp.options->>'blank_cells', 'keep') = 'clear';
+	clear_blanks := coalesce(imp_options->>'blank_cells', 'keep') = 'clear';
 
 	main_info_allowed := org.source_system = 'none'
 		OR (org.source_system = 'api' AND NOT org.api_overrules_csv);
@@ -637,7 +663,7 @@ BEGIN
 		OR (org.source_system IN ('api', 'salesforce_api') AND NOT org.api_overrules_csv);
 	main_allowed := NOT org.main_contact_from_integration;
 	customers_allowed := org.source_system IN ('none', 'api');
-	create_customers := coalesce((imp.options->>'create_customers')::boolean, customers_allowed);
+	create_customers := coalesce((imp_options->>'create_customers')::boolean, customers_allowed);
 	IF create_customers AND NOT customers_allowed THEN
 		RAISE EXCEPTION 'option create_customers is not available for this organization'
 			USING ERRCODE = 'invalid_parameter_value',
@@ -661,11 +687,22 @@ BEGIN
 	IF to_regclass('pg_temp.upflow_import_line') IS NOT NULL THEN
 		DROP TABLE pg_temp.upflow_import_line;
 	END IF;
-	CREATE TEMP TABLE upflow_import_line ON COMMIT DROP AS
-	SELECT p.*, false AS skipped, NULL::integer AS last_line
-	  FROM upflow.prepare_import_lines(p_org, apply_import.content, mapped, imp.options) p;
+	-- Lines that would change nothing are only counted (prepare_changed_lines
+	-- compares them with the stored contacts): a re-import of the same file
+	-- writes almost nothing here.  CREATE TABLE, then INSERT, rather than
+	-- CREATE TABLE AS: the planner would copy the file into the plan of a
+	-- CREATE TABLE AS (a constant), and the copy would last as long as it.
+	CREATE TEMP TABLE upflow_import_line (
+		line_number integer, customer_name text, external_id text, email text,
+		first_name text, family_name text, phone text, "position" text,
+		is_main boolean, account_manager_email text, errors jsonb, raw_line text,
+		failed boolean, supersedes boolean, skipped boolean, last_line integer
+	) ON COMMIT DROP;
+	INSERT INTO upflow_import_line
+	SELECT p.*, false, NULL
+	  FROM upflow.prepare_changed_lines(p_org, apply_import.content, mapped, imp_options) p;
 
-	SELECT count(*), count(*) FILTER (WHERE l.supersedes)
+	SELECT count(*) + upflow.unchanged_line_count(), count(*) FILTER (WHERE l.supersedes)
 	  INTO n_lines, n_repeats
 	  FROM upflow_import_line l;
 	IF n_repeats > 0 THEN
@@ -774,8 +811,9 @@ BEGIN
 					   d.customer_name IS DISTINCT FROM d.stored_customer_name) AS has_problem
 			  FROM decided d) a
 	 -- An unchanged line without a problem needs nothing more: it is only
-	 -- counted.  Keeping it out makes a re-import of the same file cheap.
-	 WHERE a.action <> 'unchanged' OR a.has_problem;
+	 -- counted.  Unless it names an account manager: the last line of a
+	 -- customer that names one decides, changed or not.
+	 WHERE a.action <> 'unchanged' OR a.has_problem OR a.account_manager_id IS NOT NULL;
 
 	-- The main contacts being replaced lose the flag first: the partial
 	-- unique index cannot be deferred, so demote, then promote.  A main
@@ -1501,20 +1539,20 @@ BEGIN
 			CONTINUE;
 		END IF;
 
-		SELECT i.* INTO imp
-		  FROM upflow.import i
-		 WHERE i.organization_id = candidate.organization_id
-		   AND i.import_id = candidate.import_id
-		   AND i.status = 'pending'
-		   FOR UPDATE SKIP LOCKED;
+		-- (Not i.*, which would read the file: apply_import reads it.)
+		PERFORM FROM upflow.import i
+		  WHERE i.organization_id = candidate.organization_id
+		    AND i.import_id = candidate.import_id
+		    AND i.status = 'pending'
+		    FOR UPDATE SKIP LOCKED;
 		CONTINUE WHEN NOT FOUND;
 
 		BEGIN
 			-- The import runs as its organization's tenant (row-level
 			-- security); SET LOCAL, unlike set_config(), also reaches the
 			-- workers of a Citus cluster.
-			EXECUTE format('SET LOCAL upflow.organization_id = %L', imp.organization_id);
-			imp := upflow.apply_import(imp.organization_id, imp.import_id);
+			EXECUTE format('SET LOCAL upflow.organization_id = %L', candidate.organization_id);
+			imp := upflow.apply_import(candidate.organization_id, candidate.import_id);
 		EXCEPTION WHEN OTHERS THEN
 			GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL,
 									hint = PG_EXCEPTION_HINT;

@@ -19,6 +19,16 @@
  * {code, field, severity, message, hint}; a line with a problem of
  * severity "error" is not applied by an import.
  *
+ * upflow.prepare_changed_lines, the variant an import uses from 1.1 on,
+ * also leaves out the lines that would change nothing: a valid line
+ * without problems whose contact exists with the very values the line
+ * holds, and whose contact no other line of the file names.  The
+ * organization's contacts are read once into a hash of 64-bit
+ * fingerprints for that; a line that differs in any way, or that the
+ * fingerprints cannot vouch for, is returned and the import compares it
+ * in SQL as before.  upflow.unchanged_line_count() tells how many were
+ * left out.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -92,6 +102,7 @@ typedef struct designation
 	bool		supersedes;		/* as computed when first read */
 	long		winner_line;	/* 0, or the later line that overrides it */
 	char	   *winner_email;
+	bool		revived;		/* a left-out unchanged line needed after all */
 } designation;
 
 /* The latest designation of each customer (external id). */
@@ -120,6 +131,8 @@ typedef struct held_line
 typedef struct seen_contact
 {
 	uint64		key;
+	uint32		dropped;		/* 0, or 1 + its index in prepare_state.dropped */
+	bool		repeated;		/* a later valid line names it again */
 	char		status;			/* used by simplehash */
 } seen_contact;
 
@@ -133,6 +146,46 @@ typedef struct seen_contact
 #define SH_DEFINE
 #define SH_DECLARE
 #include "lib/simplehash.h"
+
+/*
+ * The organization's stored contacts, for prepare_changed_lines: by the
+ * same key as seen_contact, a fingerprint of what a line could change
+ * (see contact_fingerprint) and the main-contact flag.
+ */
+typedef struct known_contact
+{
+	uint64		key;
+	uint64		fingerprint;
+	bool		is_main;
+	bool		ambiguous;		/* two contacts share the key's hash */
+	char		status;			/* used by simplehash */
+} known_contact;
+
+#define SH_PREFIX		known
+#define SH_ELEMENT_TYPE known_contact
+#define SH_KEY_TYPE		uint64
+#define SH_KEY			key
+#define SH_HASH_KEY(tb, k) ((uint32) (k))
+#define SH_EQUAL(tb, a, b) ((a) == (b))
+#define SH_SCOPE		static inline
+#define SH_DEFINE
+#define SH_DECLARE
+#include "lib/simplehash.h"
+
+/*
+ * A line left out because it changes nothing: where it is in the input,
+ * to read it again should a later line name the same contact (the import
+ * then needs both, to skip the earlier one with a warning).
+ */
+typedef struct dropped_line
+{
+	size_t		offset;
+	uint32		raw_len;
+	int32		line_number;
+} dropped_line;
+
+/* How many lines the last prepare_changed_lines of this backend left out. */
+static int64 last_unchanged_lines = 0;
 
 typedef struct prepare_state
 {
@@ -164,6 +217,15 @@ typedef struct prepare_state
 	/* The whole input, to recover lines the reader had to cut */
 	const char *content;
 	size_t		content_len;
+
+	/* prepare_changed_lines: leave out the lines that change nothing */
+	bool		skip_unchanged;
+	int64		organization_id;
+	known_hash *known;			/* loaded at the first candidate line */
+	dropped_line *dropped;
+	uint32		ndropped;
+	uint32		dropped_size;
+	int64		unchanged_lines;	/* left out and not revived */
 
 	/* Main-contact designations, in file order (see struct designation) */
 	designation *designations;
@@ -363,6 +425,7 @@ hold_row(prepare_state *state, const csv_record *record, long line_number,
 	d->supersedes = supersedes;
 	d->winner_line = 0;
 	d->winner_email = NULL;
+	d->revived = false;
 
 	held = held_lookup(state->held, (char *) external_id);
 	if (held != NULL)
@@ -431,40 +494,252 @@ return_designations(prepare_state *state)
 }
 
 /*
- * Whether an earlier valid line named the same contact: the same external
- * id and the same email as lower() folds it (what the contact's unique
- * index compares).  A hash collision only makes the import look for
- * duplicates that are not there.
+ * An email as lower() folds it, which is what the contact's unique index
+ * compares.
  */
-static bool
-seen_before(prepare_state *state, const char *external_id, size_t external_id_len,
-			const char *email, size_t email_len)
+static char *
+fold_email(const char *email, size_t email_len)
 {
-	char	   *folded = NULL;
-	bool		ascii = true;
-	uint64		key;
-	bool		found;
+	char	   *folded;
 
 	for (size_t i = 0; i < email_len; i++)
 		if ((unsigned char) email[i] >= 0x80)
-			ascii = false;
-	if (ascii)
-	{
-		folded = palloc(email_len + 1);
-		for (size_t i = 0; i < email_len; i++)
-			folded[i] = pg_ascii_tolower((unsigned char) email[i]);
-		folded[email_len] = '\0';
-	}
-	else
-		folded = str_tolower(email, email_len, DEFAULT_COLLATION_OID);
+			return str_tolower(email, email_len, DEFAULT_COLLATION_OID);
+	folded = palloc(email_len + 1);
+	for (size_t i = 0; i < email_len; i++)
+		folded[i] = pg_ascii_tolower((unsigned char) email[i]);
+	folded[email_len] = '\0';
+	return folded;
+}
+
+/*
+ * The 64-bit key of a contact: its customer's external id and its folded
+ * email.  A collision only makes the import look for duplicates that are
+ * not there, or compare a line in SQL that it could have left out.
+ */
+static uint64
+contact_key(const char *external_id, size_t external_id_len, const char *folded_email)
+{
+	uint64		key;
 
 	key = hash_bytes_extended((const unsigned char *) external_id, (int) external_id_len, 0);
-	key = hash_combine64(key, hash_bytes_extended((const unsigned char *) folded,
-												  (int) strlen(folded), 0));
-	pfree(folded);
+	return hash_combine64(key, hash_bytes_extended((const unsigned char *) folded_email,
+												   (int) strlen(folded_email), 0));
+}
 
-	seen_insert(state->seen, key, &found);
-	return found;
+static void
+append_component(StringInfo buf, const char *value, size_t len)
+{
+	uint32		n = value == NULL ? PG_UINT32_MAX : (uint32) len;
+
+	appendBinaryStringInfo(buf, (const char *) &n, sizeof(n));
+	if (value != NULL)
+		appendBinaryStringInfo(buf, value, (int) len);
+}
+
+/*
+ * A 64-bit fingerprint of a contact as a line could change it: its key
+ * in full (so that two keys whose hashes collide still differ), the
+ * customer's name (a line naming it otherwise gets a warning), and each
+ * contact field the file maps, NULL included.  Equal fingerprints mean
+ * equal values but for a 2^-64 chance per line; a blank cell kept as is
+ * ("keep") but stored with a value differs, and is compared in SQL.
+ */
+static uint64
+contact_fingerprint(prepare_state *state, const char *const values[UPF_NFIELDS],
+					const size_t lengths[UPF_NFIELDS], const char *folded_email)
+{
+	static const int compared[] = {UPF_FIRST_NAME, UPF_FAMILY_NAME, UPF_PHONE, UPF_POSITION};
+	StringInfoData buf;
+	uint64		fingerprint;
+
+	initStringInfo(&buf);
+	append_component(&buf, values[UPF_EXTERNAL_ID], lengths[UPF_EXTERNAL_ID]);
+	append_component(&buf, folded_email, strlen(folded_email));
+	append_component(&buf, values[UPF_CUSTOMER_NAME], lengths[UPF_CUSTOMER_NAME]);
+	for (int i = 0; i < lengthof(compared); i++)
+		if (state->columns[compared[i]] >= 0)
+			append_component(&buf, values[compared[i]], lengths[compared[i]]);
+	fingerprint = hash_bytes_extended((const unsigned char *) buf.data, buf.len, 0x75706677);
+	pfree(buf.data);
+	return fingerprint;
+}
+
+/*
+ * Read the organization's contacts once into state->known, by cursor so
+ * that only their fingerprints are held.
+ */
+static void
+load_known_contacts(prepare_state *state)
+{
+	static const char *const query =
+		"SELECT c.external_id, ct.email, c.name, ct.first_name, ct.family_name,"
+		" ct.phone, ct.\"position\", ct.is_main"
+		"  FROM upflow.contact ct"
+		"  JOIN upflow.customer c"
+		"    ON c.organization_id OPERATOR(pg_catalog.=) ct.organization_id"
+		"   AND c.customer_id OPERATOR(pg_catalog.=) ct.customer_id"
+		" WHERE ct.organization_id OPERATOR(pg_catalog.=) $1"
+		"   AND c.organization_id OPERATOR(pg_catalog.=) $1";
+	/* result column of each field, 1-based; 0: not read */
+	static const int field_column[UPF_NFIELDS] = {
+		[UPF_CUSTOMER_NAME] = 3,[UPF_EXTERNAL_ID] = 1,[UPF_EMAIL] = 2,
+		[UPF_FIRST_NAME] = 4,[UPF_FAMILY_NAME] = 5,[UPF_PHONE] = 6,[UPF_POSITION] = 7,
+	};
+	Oid			argtypes[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(state->organization_id)};
+	MemoryContext row_context;
+	MemoryContext oldcontext;
+	SPIPlanPtr	plan;
+	Portal		portal;
+
+	state->known = known_create(state->held_context, 1024, NULL);
+	row_context = AllocSetContextCreate(CurrentMemoryContext,
+										"upflow known contact",
+										ALLOCSET_DEFAULT_SIZES);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare(query, 1, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	portal = SPI_cursor_open(NULL, plan, args, NULL, true);
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		SPI_cursor_fetch(portal, true, 10000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 row = 0; row < SPI_processed; row++)
+		{
+			HeapTuple	tuple = SPI_tuptable->vals[row];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			const char *values[UPF_NFIELDS] = {0};
+			size_t		lengths[UPF_NFIELDS] = {0};
+			char	   *folded;
+			known_contact *entry;
+			bool		isnull;
+			bool		found;
+			uint64		key;
+			uint64		fingerprint;
+
+			oldcontext = MemoryContextSwitchTo(row_context);
+			for (int f = 0; f < UPF_NFIELDS; f++)
+			{
+				Datum		d;
+
+				if (field_column[f] == 0)
+					continue;
+				d = SPI_getbinval(tuple, desc, field_column[f], &isnull);
+				if (!isnull)
+				{
+					text	   *t = DatumGetTextPP(d);
+
+					values[f] = VARDATA_ANY(t);
+					lengths[f] = VARSIZE_ANY_EXHDR(t);
+				}
+			}
+			folded = fold_email(values[UPF_EMAIL], lengths[UPF_EMAIL]);
+			key = contact_key(values[UPF_EXTERNAL_ID], lengths[UPF_EXTERNAL_ID], folded);
+			fingerprint = contact_fingerprint(state, values, lengths, folded);
+			MemoryContextSwitchTo(oldcontext);
+
+			entry = known_insert(state->known, key, &found);
+			if (found)
+				entry->ambiguous = true;
+			else
+			{
+				entry->fingerprint = fingerprint;
+				entry->is_main = DatumGetBool(SPI_getbinval(tuple, desc, 8, &isnull));
+				entry->ambiguous = false;
+			}
+			MemoryContextReset(row_context);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	MemoryContextDelete(row_context);
+}
+
+/*
+ * Whether a valid line without problems changes nothing: its contact is
+ * stored with the same values (see contact_fingerprint) and the same
+ * main-contact flag if the line sets one.  A line naming an account
+ * manager is always compared in SQL: the last line of a customer that
+ * names one decides its manager.
+ */
+static bool
+line_unchanged(prepare_state *state, uint64 key, const char *folded_email,
+			   const char *const cell[UPF_NFIELDS], const size_t cell_len[UPF_NFIELDS],
+			   upf_flag main_flag)
+{
+	known_contact *known;
+
+	if (cell[UPF_ACCOUNT_MANAGER_EMAIL] != NULL)
+		return false;
+	if (state->known == NULL)
+		load_known_contacts(state);
+	known = known_lookup(state->known, key);
+	if (known == NULL || known->ambiguous)
+		return false;
+	if (main_flag == UPF_FLAG_TRUE && !known->is_main)
+		return false;
+	if (main_flag == UPF_FLAG_FALSE && known->is_main)
+		return false;
+	return contact_fingerprint(state, cell, cell_len, folded_email) == known->fingerprint;
+}
+
+/* Leave a line out; where it is, is kept in case it is needed after all. */
+static void
+drop_line(prepare_state *state, const csv_record *record, long line, seen_contact *seen)
+{
+	dropped_line *d;
+
+	if (state->ndropped == state->dropped_size)
+	{
+		state->dropped_size = Max(1024, state->dropped_size * 2);
+		state->dropped = state->dropped == NULL
+			? MemoryContextAllocHuge(state->held_context,
+									 sizeof(dropped_line) * state->dropped_size)
+			: repalloc_huge(state->dropped, sizeof(dropped_line) * state->dropped_size);
+	}
+	d = &state->dropped[state->ndropped++];
+	d->offset = record->offset;
+	d->raw_len = (uint32) record->raw_len;
+	d->line_number = (int32) line;
+	seen->dropped = state->ndropped;
+	state->unchanged_lines++;
+}
+
+/*
+ * A later line names the contact of a left-out line: the import needs the
+ * earlier line too (it skips it, with a warning).  It is read again at
+ * the end, with the main-contact designations.
+ */
+static void
+revive_line(prepare_state *state, seen_contact *seen)
+{
+	dropped_line *d = &state->dropped[seen->dropped - 1];
+	designation *r;
+
+	if (state->ndesignations == state->designations_size)
+	{
+		state->designations_size = Max(1024, state->designations_size * 2);
+		state->designations = state->designations == NULL
+			? MemoryContextAlloc(state->held_context,
+								 sizeof(designation) * state->designations_size)
+			: repalloc(state->designations, sizeof(designation) * state->designations_size);
+	}
+	r = &state->designations[state->ndesignations++];
+	r->line_number = d->line_number;
+	r->offset = d->offset;
+	r->raw_len = d->raw_len;
+	r->supersedes = false;
+	r->winner_line = 0;
+	r->winner_email = NULL;
+	r->revived = true;
+	seen->dropped = 0;
+	state->unchanged_lines--;
 }
 
 static void
@@ -478,6 +753,10 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 	const char *cell[UPF_NFIELDS];
 	size_t		cell_len[UPF_NFIELDS];
 	upf_flag	main_flag = UPF_FLAG_UNSET;
+	char	   *folded = NULL;
+	uint64		key = 0;
+	bool		supersedes = false;
+	seen_contact *seen = NULL;
 	designation *replaying = state->replaying;
 	long		line = replaying ? replaying->line_number : record->line_number;
 
@@ -676,13 +955,37 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 		state->failed_records++;
 	values[COL_FAILED] = BoolGetDatum(failed);
 	nulls[COL_FAILED] = false;
+
+	/*
+	 * Whether an earlier valid line named the same contact (same external
+	 * id, same folded email): the reader's share of duplicate detection.
+	 */
+	if (!failed && state->extended)
+	{
+		folded = fold_email(cell[UPF_EMAIL], cell_len[UPF_EMAIL]);
+		key = contact_key(cell[UPF_EXTERNAL_ID], cell_len[UPF_EXTERNAL_ID], folded);
+	}
 	if (replaying)
-		values[COL_SUPERSEDES] = BoolGetDatum(replaying->supersedes);
-	else
-		values[COL_SUPERSEDES] = BoolGetDatum(!failed && state->extended &&
-											  seen_before(state, cell[UPF_EXTERNAL_ID],
-														  cell_len[UPF_EXTERNAL_ID],
-														  cell[UPF_EMAIL], cell_len[UPF_EMAIL]));
+		supersedes = replaying->supersedes;
+	else if (!failed && state->extended)
+	{
+		bool		found;
+
+		seen = seen_insert(state->seen, key, &found);
+		if (!found)
+		{
+			seen->dropped = 0;
+			seen->repeated = false;
+		}
+		else
+		{
+			supersedes = true;
+			seen->repeated = true;
+			if (seen->dropped > 0)
+				revive_line(state, seen);
+		}
+	}
+	values[COL_SUPERSEDES] = BoolGetDatum(supersedes);
 	nulls[COL_SUPERSEDES] = false;
 
 	if (replaying)
@@ -706,12 +1009,22 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 			nulls[COL_FIELDS + UPF_IS_MAIN] = true;
 			values[COL_ERRORS] = problems_jsonb(&problem, 1);
 		}
+		else if (state->skip_unchanged && !replaying->revived && !failed && nproblems == 0 &&
+				 !supersedes && !seen_lookup(state->seen, key)->repeated &&
+				 line_unchanged(state, key, folded, cell, cell_len, main_flag))
+		{
+			state->unchanged_lines++;
+			return;
+		}
 		put_row(state, values, nulls);
 	}
 	else if (!failed && main_flag == UPF_FLAG_TRUE)
-		hold_row(state, record, line, DatumGetBool(values[COL_SUPERSEDES]),
+		hold_row(state, record, line, supersedes,
 				 pnstrdup(cell[UPF_EXTERNAL_ID], cell_len[UPF_EXTERNAL_ID]),
 				 pnstrdup(cell[UPF_EMAIL], cell_len[UPF_EMAIL]));
+	else if (state->skip_unchanged && !failed && nproblems == 0 && !supersedes &&
+			 line_unchanged(state, key, folded, cell, cell_len, main_flag))
+		drop_line(state, record, line, seen);
 	else
 		put_row(state, values, nulls);
 }
@@ -856,10 +1169,12 @@ init_state(prepare_state *state, FunctionCallInfo fcinfo)
 	state->ignore_main = organization_main_from_integration(PG_GETARG_INT64(0));
 }
 
-PG_FUNCTION_INFO_V1(upflow_prepare_contacts);
-
-Datum
-upflow_prepare_contacts(PG_FUNCTION_ARGS)
+/*
+ * The body of prepare_contacts, prepare_import_lines (two more columns)
+ * and prepare_changed_lines (which leaves out unchanged lines).
+ */
+static Datum
+prepare_lines(FunctionCallInfo fcinfo, bool skip_unchanged)
 {
 	prepare_state state;
 
@@ -868,6 +1183,7 @@ upflow_prepare_contacts(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("organization_id must not be NULL")));
 
+	last_unchanged_lines = 0;
 	SetSingleFuncCall(fcinfo, 0);
 	init_state(&state, fcinfo);
 	if (PG_ARGISNULL(1))
@@ -884,12 +1200,44 @@ upflow_prepare_contacts(PG_FUNCTION_ARGS)
 	state.extended = (state.rsinfo->setDesc->natts == MAX_COLUMNS);
 	if (state.extended)
 		state.seen = seen_create(state.held_context, 1024, NULL);
+	state.skip_unchanged = skip_unchanged && state.extended;
+	state.organization_id = PG_GETARG_INT64(0);
 	state.no_problems = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
 
 	read_content(&state, PG_GETARG_TEXT_PP(1));
 	return_designations(&state);
 
+	last_unchanged_lines = state.unchanged_lines;
+	MemoryContextDelete(state.held_context);
 	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(upflow_prepare_contacts);
+
+Datum
+upflow_prepare_contacts(PG_FUNCTION_ARGS)
+{
+	return prepare_lines(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(upflow_prepare_changed_lines);
+
+Datum
+upflow_prepare_changed_lines(PG_FUNCTION_ARGS)
+{
+	return prepare_lines(fcinfo, true);
+}
+
+PG_FUNCTION_INFO_V1(upflow_unchanged_line_count);
+
+/*
+ * upflow.unchanged_line_count(): how many lines the last
+ * prepare_changed_lines of this session left out as unchanged.
+ */
+Datum
+upflow_unchanged_line_count(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(last_unchanged_lines);
 }
 
 PG_FUNCTION_INFO_V1(upflow_detect_mapping);
