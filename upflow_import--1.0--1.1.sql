@@ -2,3 +2,539 @@
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION upflow_import UPDATE TO '1.1'" to load this file. \quit
+
+/*
+ * 1.1: an import compares unchanged lines in C and leaves them out of its
+ * temporary tables (upflow.prepare_changed_lines), holds the file once
+ * less, and lets the last line naming a customer's account manager decide
+ * even when that line changes nothing.
+ *
+ * New functions are created as in upflow_import--1.1.sql.  Changed
+ * functions keep their signatures and are replaced: CREATE OR REPLACE is
+ * safe here, since PostgreSQL refuses to replace, from an extension
+ * script, an object that is not already a member of the extension.
+ */
+
+CREATE FUNCTION upflow.prepare_changed_lines(organization_id bigint, content text,
+											 mapping jsonb, options jsonb)
+RETURNS TABLE (line_number integer, customer_name text, external_id text, email text,
+			   first_name text, family_name text, phone text, "position" text,
+			   is_main boolean, account_manager_email text, errors jsonb, raw_line text,
+			   failed boolean, supersedes boolean)
+AS 'MODULE_PATHNAME', 'upflow_prepare_changed_lines'
+LANGUAGE C STABLE
+ROWS 100000;
+
+COMMENT ON FUNCTION upflow.prepare_changed_lines(bigint, text, jsonb, jsonb) IS
+'prepare_import_lines without the lines that would change nothing (valid, without problems, contact stored with the same values, named by no other line); upflow.unchanged_line_count() counts them';
+
+CREATE FUNCTION upflow.unchanged_line_count()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'upflow_unchanged_line_count'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION upflow.unchanged_line_count() IS
+'How many lines the last upflow.prepare_changed_lines call of this session left out as unchanged';
+
+CREATE OR REPLACE FUNCTION upflow.apply_import(organization_id bigint, import_id bigint,
+									content text DEFAULT NULL)
+RETURNS upflow.import
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- The temporary tables have no statistics, so their statements look costly
+-- enough to be JIT-compiled, which takes longer than running them.
+SET jit = off
+-- Hash joins and aggregates over a file's lines: 16MB is as fast as more
+-- (measured at 1M lines) and keeps the backend's memory near 3x the file.
+SET work_mem = '16MB'
+-- A custom plan would copy the file into every plan that mentions it.
+SET plan_cache_mode = force_generic_plan
+AS $function$
+DECLARE
+	p_org constant bigint := apply_import.organization_id;
+	p_import constant bigint := apply_import.import_id;
+	org upflow.organization;
+	imp upflow.import;
+	imp_status text;
+	imp_mapping jsonb;
+	imp_options jsonb;
+	resolved jsonb;
+	mapped jsonb;
+	clear_blanks boolean;
+	-- What a CSV may change, by source system (SPEC section 5).
+	main_info_allowed boolean;
+	position_allowed boolean;
+	main_allowed boolean;
+	customers_allowed boolean;
+	create_customers boolean;
+	ignored text[];
+	ignored_message text;
+	n_lines integer;
+	n_repeats integer;
+	n_created integer;
+	n_updated integer;
+	n_unchanged integer;
+	n_failed integer;
+	n_skipped integer;
+	n_warnings integer;
+	violated text;
+BEGIN
+	org := upflow.organization_for_import(p_org, true);
+
+	-- Serialize the organization's imports: the row lock lasts until the
+	-- end of the transaction.
+	UPDATE upflow.organization o SET last_import_at = now() WHERE o.organization_id = p_org;
+
+	-- Not i.*: a row variable would hold a detoasted copy of the file.
+	SELECT i.status, i.mapping, i.options INTO imp_status, imp_mapping, imp_options
+	  FROM upflow.import i
+	 WHERE i.organization_id = p_org AND i.import_id = p_import
+	   FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'import % does not exist', p_import
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Look up your imports in upflow.import_history.';
+	END IF;
+	-- A finished import is history: it is never applied again.
+	IF imp_status NOT IN ('pending', 'running') THEN
+		RAISE EXCEPTION 'import % is % and cannot be applied again', p_import, imp_status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Submit the file again to import it once more.';
+	END IF;
+
+	-- The file, read once; the caller that stored it may pass it along
+	-- (used through the parameter: a copy in a variable would cost its size).
+	IF apply_import.content IS NULL THEN
+		SELECT i.file_content INTO apply_import.content FROM upflow.import i
+		 WHERE i.organization_id = p_org AND i.import_id = p_import;
+	END IF;
+
+	resolved := upflow.detect_mapping(apply_import.content, imp_mapping, imp_options);
+	mapped := resolved->'mapping';
+	clear_blanks := coalesce(imp_options->>'blank_cells', 'keep') = 'clear';
+
+	main_info_allowed := org.source_system = 'none'
+		OR (org.source_system = 'api' AND NOT org.api_overrules_csv);
+	position_allowed := org.source_system IN ('none', 'native', 'salesforce_native')
+		OR (org.source_system IN ('api', 'salesforce_api') AND NOT org.api_overrules_csv);
+	main_allowed := NOT org.main_contact_from_integration;
+	customers_allowed := org.source_system IN ('none', 'api');
+	create_customers := coalesce((imp_options->>'create_customers')::boolean, customers_allowed);
+	IF create_customers AND NOT customers_allowed THEN
+		RAISE EXCEPTION 'option create_customers is not available for this organization'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('Customers of an organization whose source system is %s come from its integration.',
+								  org.source_system),
+				  HINT = 'Remove the option: lines of unknown customers then fail with customer_not_found.';
+	END IF;
+
+	UPDATE upflow.import i
+	   SET status = 'running', started_at = coalesce(i.started_at, now()),
+		   delimiter = resolved->>'delimiter', mapping = mapped
+	 WHERE i.organization_id = p_org AND i.import_id = p_import;
+
+	-- Bytes and lines read show in pg_stat_progress_copy while it runs.
+	PERFORM upflow.start_import_progress(octet_length(apply_import.content));
+
+	-- The lines of the file.  Among valid lines naming the same contact
+	-- (customer and email) only the last is applied: the others are
+	-- skipped.  The reader flags a line that repeats an earlier one, so
+	-- duplicates are looked for only when there are some.
+	IF to_regclass('pg_temp.upflow_import_line') IS NOT NULL THEN
+		DROP TABLE pg_temp.upflow_import_line;
+	END IF;
+	-- Lines that would change nothing are only counted (prepare_changed_lines
+	-- compares them with the stored contacts): a re-import of the same file
+	-- writes almost nothing here.  CREATE TABLE, then INSERT, rather than
+	-- CREATE TABLE AS: the planner would copy the file into the plan of a
+	-- CREATE TABLE AS (a constant), and the copy would last as long as it.
+	CREATE TEMP TABLE upflow_import_line (
+		line_number integer, customer_name text, external_id text, email text,
+		first_name text, family_name text, phone text, "position" text,
+		is_main boolean, account_manager_email text, errors jsonb, raw_line text,
+		failed boolean, supersedes boolean, skipped boolean, last_line integer
+	) ON COMMIT DROP;
+	INSERT INTO upflow_import_line
+	SELECT p.*, false, NULL
+	  FROM upflow.prepare_changed_lines(p_org, apply_import.content, mapped, imp_options) p;
+
+	SELECT count(*) + upflow.unchanged_line_count(), count(*) FILTER (WHERE l.supersedes)
+	  INTO n_lines, n_repeats
+	  FROM upflow_import_line l;
+	IF n_repeats > 0 THEN
+		UPDATE upflow_import_line l
+		   SET skipped = true, last_line = d.last_line
+		  FROM (SELECT x.line_number,
+					   first_value(x.line_number) OVER w AS last_line,
+					   row_number() OVER w AS rank_from_last
+				  FROM upflow_import_line x
+				 WHERE NOT x.failed
+				   AND (x.external_id, lower(x.email)) IN
+					   (SELECT y.external_id, lower(y.email)
+						  FROM upflow_import_line y WHERE y.supersedes)
+				WINDOW w AS (PARTITION BY x.external_id, lower(x.email)
+							 ORDER BY x.line_number DESC)) d
+		 WHERE l.line_number = d.line_number AND d.rank_from_last > 1;
+	END IF;
+
+	-- Customers of the file that do not exist yet, when the source system
+	-- lets CSV create them, and only for a customer one of whose lines
+	-- will be applied (a failed line creates nothing).
+	IF create_customers AND main_info_allowed THEN
+		INSERT INTO upflow.customer (organization_id, external_id, name)
+		SELECT p_org, l.external_id, l.customer_name
+		  FROM upflow_import_line l
+		  JOIN (SELECT f.external_id, min(f.line_number) AS first_line
+				  FROM upflow_import_line f
+				 WHERE NOT f.failed AND NOT f.skipped
+				   -- (first: on a re-import every customer exists)
+				   AND NOT EXISTS (SELECT FROM upflow.customer c
+									WHERE c.organization_id = p_org
+									  AND c.external_id = f.external_id)
+				   AND (f.account_manager_email IS NULL
+						OR EXISTS (SELECT FROM upflow.member m
+									WHERE m.organization_id = p_org
+									  AND lower(m.email) = lower(f.account_manager_email)))
+				 GROUP BY f.external_id) fl ON fl.first_line = l.line_number
+		 ORDER BY l.line_number;
+	END IF;
+
+	-- Each line against the tables: what it would change, and its action.
+	IF to_regclass('pg_temp.upflow_import_result') IS NOT NULL THEN
+		DROP TABLE pg_temp.upflow_import_result;
+	END IF;
+	CREATE TEMP TABLE upflow_import_result ON COMMIT DROP AS
+	WITH matched AS (
+		-- Not the raw line: problems take it from upflow_import_line.
+		SELECT l.line_number, l.customer_name, l.external_id, l.email, l.first_name,
+			   l.family_name, l.phone, l.position, l.is_main, l.account_manager_email,
+			   l.errors, l.failed, l.skipped, l.last_line,
+			   c.customer_id, c.name AS stored_customer_name,
+			   c.account_manager_id AS stored_account_manager_id,
+			   m.member_id AS account_manager_id,
+			   ct.contact_id, ct.first_name AS old_first_name, ct.family_name AS old_family_name,
+			   ct.phone AS old_phone, ct.position AS old_position, ct.is_main AS old_is_main,
+			   main_info_allowed AND mapped->>'first_name' IS NOT NULL
+				   AND (l.first_name IS NOT NULL OR clear_blanks) AS set_first_name,
+			   main_info_allowed AND mapped->>'family_name' IS NOT NULL
+				   AND (l.family_name IS NOT NULL OR clear_blanks) AS set_family_name,
+			   main_info_allowed AND mapped->>'phone' IS NOT NULL
+				   AND (l.phone IS NOT NULL OR clear_blanks) AS set_phone,
+			   position_allowed AND mapped->>'position' IS NOT NULL
+				   AND (l.position IS NOT NULL OR clear_blanks) AS set_position,
+			   main_allowed AND l.is_main IS NOT NULL AS set_main
+		  FROM upflow_import_line l
+		  LEFT JOIN upflow.customer c
+			ON c.organization_id = p_org AND c.external_id = l.external_id
+		  LEFT JOIN upflow.member m
+			ON m.organization_id = p_org AND lower(m.email) = lower(l.account_manager_email)
+		  LEFT JOIN upflow.contact ct
+			ON ct.organization_id = p_org AND ct.customer_id = c.customer_id
+		   AND lower(ct.email) = lower(l.email)
+	), decided AS (
+		SELECT x.*,
+			   CASE
+				   WHEN x.failed OR x.skipped THEN NULL
+				   WHEN x.account_manager_email IS NOT NULL AND x.account_manager_id IS NULL
+					   THEN 'account_manager_not_found'
+				   WHEN x.customer_id IS NULL AND NOT create_customers THEN 'customer_not_found'
+				   -- a customer CSV may create, but not its contacts
+				   WHEN x.contact_id IS NULL AND NOT main_info_allowed THEN 'contact_not_found'
+				   -- (not reached: a line of a customer to create created it)
+				   WHEN x.customer_id IS NULL THEN 'customer_not_found'
+			   END AS fail_code,
+			   x.contact_id IS NOT NULL AND (
+				   (x.set_first_name AND x.first_name IS DISTINCT FROM x.old_first_name)
+				   OR (x.set_family_name AND x.family_name IS DISTINCT FROM x.old_family_name)
+				   OR (x.set_phone AND x.phone IS DISTINCT FROM x.old_phone)
+				   OR (x.set_position AND x.position IS DISTINCT FROM x.old_position)
+				   OR (x.set_main AND x.is_main IS DISTINCT FROM x.old_is_main)) AS contact_changes,
+			   x.account_manager_id IS NOT NULL
+				   AND x.account_manager_id IS DISTINCT FROM x.stored_account_manager_id AS manager_changes
+		  FROM matched x
+	)
+	SELECT *
+	  FROM (SELECT d.*,
+				   CASE
+					   WHEN d.failed OR d.fail_code IS NOT NULL THEN 'failed'
+					   WHEN d.skipped THEN 'skipped'
+					   WHEN d.contact_id IS NULL THEN 'created'
+					   WHEN d.contact_changes OR d.manager_changes THEN 'updated'
+					   ELSE 'unchanged'
+				   END AS action,
+				   d.failed OR d.skipped OR d.fail_code IS NOT NULL OR d.errors <> '[]'
+				   OR (d.customer_id IS NOT NULL AND
+					   d.customer_name IS DISTINCT FROM d.stored_customer_name) AS has_problem
+			  FROM decided d) a
+	 -- An unchanged line without a problem needs nothing more: it is only
+	 -- counted.  Unless it names an account manager: the last line of a
+	 -- customer that names one decides, changed or not.
+	 WHERE a.action <> 'unchanged' OR a.has_problem OR a.account_manager_id IS NOT NULL;
+
+	-- The main contacts being replaced lose the flag first: the partial
+	-- unique index cannot be deferred, so demote, then promote.  A main
+	-- contact that a concurrent transaction designated, and committed while
+	-- these statements waited for it, is not among those they demote (their
+	-- snapshots predate it): the promotion then fails on the index, and the
+	-- three statements run again with fresh snapshots, demoting it in turn
+	-- (the latest designation wins).
+	FOR attempt IN 1..5 LOOP
+		BEGIN
+			UPDATE upflow.contact ct
+			   SET is_main = false, updated_at = now(), last_import_id = p_import
+			  FROM upflow_import_result r
+			 WHERE ct.organization_id = p_org AND ct.customer_id = r.customer_id AND ct.is_main
+			   AND r.action IN ('created', 'updated') AND r.set_main AND r.is_main
+			   AND ct.contact_id IS DISTINCT FROM r.contact_id;
+
+			-- Existing contacts: only the fields the line may and does set.
+			UPDATE upflow.contact ct
+			   SET first_name = CASE WHEN r.set_first_name THEN r.first_name ELSE ct.first_name END,
+				   family_name = CASE WHEN r.set_family_name THEN r.family_name ELSE ct.family_name END,
+				   phone = CASE WHEN r.set_phone THEN r.phone ELSE ct.phone END,
+				   position = CASE WHEN r.set_position THEN r.position ELSE ct.position END,
+				   is_main = CASE WHEN r.set_main THEN r.is_main ELSE ct.is_main END,
+				   updated_at = now(),
+				   last_import_id = p_import
+			  FROM upflow_import_result r
+			 WHERE ct.organization_id = p_org AND ct.contact_id = r.contact_id
+			   AND r.action = 'updated' AND r.contact_changes;
+
+			-- New contacts.
+			INSERT INTO upflow.contact (organization_id, customer_id, email, first_name, family_name,
+										phone, position, is_main, last_import_id)
+			SELECT p_org, r.customer_id, r.email, r.first_name, r.family_name, r.phone,
+				   CASE WHEN position_allowed THEN r.position END,
+				   main_allowed AND coalesce(r.is_main, false), p_import
+			  FROM upflow_import_result r
+			 WHERE r.action = 'created';
+			EXIT;
+		EXCEPTION WHEN unique_violation THEN
+			GET STACKED DIAGNOSTICS violated = CONSTRAINT_NAME;
+			IF violated IS DISTINCT FROM 'contact_one_main_key' OR attempt = 5 THEN
+				RAISE;
+			END IF;
+		END;
+	END LOOP;
+
+	-- Account managers: the last applied line of a customer decides.
+	IF mapped->>'account_manager_email' IS NOT NULL THEN
+		UPDATE upflow.customer c
+		   SET account_manager_id = x.account_manager_id, updated_at = now()
+		  FROM (SELECT DISTINCT ON (r.customer_id) r.customer_id, r.account_manager_id
+				  FROM upflow_import_result r
+				 WHERE r.action IN ('created', 'updated', 'unchanged') AND r.account_manager_id IS NOT NULL
+				 ORDER BY r.customer_id, r.line_number DESC) x
+		 WHERE c.organization_id = p_org AND c.customer_id = x.customer_id
+		   AND c.account_manager_id IS DISTINCT FROM x.account_manager_id;
+	END IF;
+
+	-- Columns the organization's integration owns are ignored, with one
+	-- import-level warning naming them by their headers.
+	ignored := array_remove(ARRAY[
+		CASE WHEN NOT main_info_allowed THEN mapped->>'first_name' END,
+		CASE WHEN NOT main_info_allowed THEN mapped->>'family_name' END,
+		CASE WHEN NOT main_info_allowed THEN mapped->>'phone' END,
+		CASE WHEN NOT position_allowed THEN mapped->>'position' END], NULL);
+	ignored_message := concat_ws(' ',
+		CASE WHEN cardinality(ignored) > 0 THEN
+			format('The column%s %s %s managed by your organization''s integration (source system %s%s) and %s ignored%s.',
+				   CASE WHEN cardinality(ignored) > 1 THEN 's' ELSE '' END,
+				   (SELECT string_agg('"' || c || '"', ', ') FROM unnest(ignored) c),
+				   CASE WHEN cardinality(ignored) > 1 THEN 'are' ELSE 'is' END,
+				   org.source_system,
+				   CASE WHEN org.api_overrules_csv THEN ', which overrules CSV' ELSE '' END,
+				   CASE WHEN cardinality(ignored) > 1 THEN 'are' ELSE 'is' END,
+				   CASE WHEN main_info_allowed THEN '' ELSE ' for existing contacts' END)
+		END,
+		CASE WHEN NOT main_allowed AND mapped->>'is_main' IS NOT NULL THEN
+			format('The column "%s" is ignored: your organization''s integration decides the main contact.',
+				   mapped->>'is_main')
+		END);
+
+	-- Every problem, in file order: import-level warnings, the problems
+	-- prepare_contacts found, then those found against the tables.
+	-- Most imports have few problems: look for them only if there are.
+	IF ignored_message <> '' OR EXISTS (SELECT FROM upflow_import_result r WHERE r.has_problem) THEN
+	INSERT INTO upflow.import_error (organization_id, import_id, line_number, severity, code,
+									 field, message, hint, raw_line)
+	WITH problem AS MATERIALIZED (
+		SELECT r.*, l.raw_line
+		  FROM upflow_import_result r
+		  JOIN upflow_import_line l ON l.line_number = r.line_number
+		 WHERE r.has_problem
+	)
+	SELECT p_org, p_import, x.line_number, x.severity, x.code, x.field, x.message, x.hint, x.raw_line
+	  FROM (
+	SELECT NULL::integer AS line_number, 0 AS source, 0::bigint AS ordinal,
+		   'warning' AS severity, 'fields_managed_by_integration' AS code,
+		   NULL::text AS field, ignored_message AS message,
+		   'Change these values in your integration; the other columns of the file were imported.' AS hint,
+		   NULL::text AS raw_line
+	 WHERE ignored_message <> ''
+	UNION ALL
+	SELECT r.line_number, 1, e.ordinal, e.problem->>'severity', e.problem->>'code',
+		   e.problem->>'field', e.problem->>'message', e.problem->>'hint', r.raw_line
+	  FROM problem r,
+		   jsonb_array_elements(r.errors) WITH ORDINALITY AS e(problem, ordinal)
+	 WHERE r.errors <> '[]'
+	UNION ALL
+	SELECT r.line_number, 2, 0, 'error', r.fail_code,
+		   CASE r.fail_code
+			   WHEN 'customer_not_found' THEN 'external_id'
+			   WHEN 'account_manager_not_found' THEN 'account_manager_email'
+			   ELSE 'email' END,
+		   CASE r.fail_code
+			   WHEN 'customer_not_found' THEN
+				   format('Line %s: no customer has the client ID %s.', r.line_number,
+						  '"' || r.external_id || '"')
+			   WHEN 'account_manager_not_found' THEN
+				   'Account manager not found; check the email.'
+			   ELSE
+				   format('Line %s: customer %s has no contact with the email %s, and your integration (source system %s) manages contacts.',
+						  r.line_number, '"' || r.external_id || '"', '"' || r.email || '"', org.source_system)
+		   END,
+		   CASE r.fail_code
+			   WHEN 'customer_not_found' THEN
+				   CASE WHEN customers_allowed
+						THEN 'Correct the client ID, or import without the option create_customers = false to create the customer.'
+						ELSE 'Correct the client ID, or create the customer in your integration first: it brings customers to Upflow.' END
+			   WHEN 'account_manager_not_found' THEN
+				   'Create a member associated with the uploaded email address.'
+			   ELSE
+				   'Correct the email, or create the contact in your integration first; CSV import updates its position and main-contact flag.'
+		   END,
+		   r.raw_line
+	  FROM problem r
+	 WHERE r.fail_code IS NOT NULL
+	UNION ALL
+	SELECT r.line_number, 3, 0, 'warning', 'customer_name_mismatch', 'customer_name',
+		   format('Line %s: the customer name %s differs from the name of customer %s in Upflow, %s; the name in Upflow is kept.',
+				  r.line_number, '"' || r.customer_name || '"', '"' || r.external_id || '"',
+				  '"' || r.stored_customer_name || '"'),
+		   'Nothing to do if the client ID is right; otherwise correct the client ID.',
+		   r.raw_line
+	  FROM problem r
+	 WHERE r.customer_id IS NOT NULL AND NOT r.failed
+	   AND r.customer_name IS DISTINCT FROM r.stored_customer_name
+	UNION ALL
+	SELECT r.line_number, 4, 0, 'warning', 'duplicate_line', 'email',
+		   format('Line %s names the same contact as line %s (customer %s, email %s); only line %s is applied.',
+				  r.line_number, r.last_line, '"' || r.external_id || '"', '"' || r.email || '"', r.last_line),
+		   'Keep one line per contact, or merge the lines.',
+		   r.raw_line
+	  FROM problem r
+	 WHERE r.action = 'skipped'
+	) x
+	 ORDER BY x.line_number NULLS FIRST, x.source, x.ordinal;
+	END IF;
+
+	SELECT count(*) FILTER (WHERE r.action = 'created'),
+		   count(*) FILTER (WHERE r.action = 'updated'),
+		   count(*) FILTER (WHERE r.action = 'failed'),
+		   count(*) FILTER (WHERE r.action = 'skipped')
+	  INTO n_created, n_updated, n_failed, n_skipped
+	  FROM upflow_import_result r;
+	n_unchanged := n_lines - n_created - n_updated - n_failed - n_skipped;
+
+	SELECT count(*) INTO n_warnings FROM upflow.import_error e
+	 WHERE e.organization_id = p_org AND e.import_id = p_import AND e.severity = 'warning';
+
+	UPDATE upflow.import i
+	   SET status = CASE
+					   WHEN n_failed = 0 THEN 'succeeded'
+					   WHEN n_created + n_updated + n_unchanged + n_skipped = 0 THEN 'failed'
+					   ELSE 'partially_succeeded'
+				   END,
+		   finished_at = now(),
+		   line_count = n_lines, created_count = n_created, updated_count = n_updated,
+		   unchanged_count = n_unchanged, failed_count = n_failed, skipped_count = n_skipped,
+		   warning_count = n_warnings,
+		   error = CASE WHEN n_failed > 0 AND n_created + n_updated + n_unchanged + n_skipped = 0
+						THEN 'Every line of the file failed; see the errors.' END
+	 WHERE i.organization_id = p_org AND i.import_id = p_import
+	RETURNING i.* INTO imp;
+
+	PERFORM upflow.end_import_progress();
+	RETURN imp;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION upflow.run_pending_imports(max_imports integer DEFAULT 10)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $function$
+DECLARE
+	candidate record;
+	imp upflow.import;
+	ran integer := 0;
+	tenant_before constant text := current_setting('upflow.organization_id', true);
+	-- Organizations whose lock another transaction holds: skipped.
+	busy bigint[] := '{}';
+	message text;
+	detail text;
+	hint text;
+BEGIN
+	-- Every pending import, oldest first (not only the first few: those
+	-- of a busy organization must not hide the others').
+	FOR candidate IN
+		SELECT i.organization_id, i.import_id
+		  FROM upflow.import i
+		 WHERE i.status = 'pending'
+		 ORDER BY i.submitted_at, i.import_id
+	LOOP
+		EXIT WHEN ran >= max_imports;
+		CONTINUE WHEN candidate.organization_id = ANY (busy);
+
+		-- Still pending (another worker may have run it since the loop
+		-- began), then the organization's lock, then the import's.
+		CONTINUE WHEN NOT EXISTS (
+			SELECT FROM upflow.import i
+			 WHERE i.organization_id = candidate.organization_id
+			   AND i.import_id = candidate.import_id
+			   AND i.status = 'pending');
+		PERFORM FROM upflow.organization o
+		  WHERE o.organization_id = candidate.organization_id
+		    FOR NO KEY UPDATE SKIP LOCKED;
+		IF NOT FOUND THEN
+			busy := busy || candidate.organization_id;
+			CONTINUE;
+		END IF;
+
+		-- (Not i.*, which would read the file: apply_import reads it.)
+		PERFORM FROM upflow.import i
+		  WHERE i.organization_id = candidate.organization_id
+		    AND i.import_id = candidate.import_id
+		    AND i.status = 'pending'
+		    FOR UPDATE SKIP LOCKED;
+		CONTINUE WHEN NOT FOUND;
+
+		BEGIN
+			-- The import runs as its organization's tenant (row-level
+			-- security); SET LOCAL, unlike set_config(), also reaches the
+			-- workers of a Citus cluster.
+			EXECUTE format('SET LOCAL upflow.organization_id = %L', candidate.organization_id);
+			imp := upflow.apply_import(candidate.organization_id, candidate.import_id);
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL,
+									hint = PG_EXCEPTION_HINT;
+			-- The import's progress report ends with it (only the abort of a
+			-- whole transaction ends it by itself).
+			PERFORM upflow.end_import_progress();
+			UPDATE upflow.import i
+			   SET status = 'failed', started_at = coalesce(i.started_at, now()),
+				   finished_at = now(),
+				   error = concat_ws(' ', message || '.', nullif(detail, ''), nullif(hint, ''))
+			 WHERE i.organization_id = candidate.organization_id
+			   AND i.import_id = candidate.import_id
+			RETURNING i.* INTO imp;
+		END;
+		PERFORM upflow.notify_import_finished(imp);
+		ran := ran + 1;
+	END LOOP;
+
+	EXECUTE format('SET LOCAL upflow.organization_id = %L', coalesce(tenant_before, ''));
+	RETURN ran;
+END
+$function$;

@@ -851,8 +851,7 @@ BEGIN
 				   CASE WHEN position_allowed THEN r.position END,
 				   main_allowed AND coalesce(r.is_main, false), p_import
 			  FROM upflow_import_result r
-			 WHERE r.action = 'created'
-			 ORDER BY r.line_number;
+			 WHERE r.action = 'created';
 			EXIT;
 		EXCEPTION WHEN unique_violation THEN
 			GET STACKED DIAGNOSTICS violated = CONSTRAINT_NAME;
