@@ -20,13 +20,13 @@ CREATE FUNCTION upflow.prepare_changed_lines(organization_id bigint, content tex
 RETURNS TABLE (line_number integer, customer_name text, external_id text, email text,
 			   first_name text, family_name text, phone text, "position" text,
 			   is_main boolean, account_manager_email text, errors jsonb, raw_line text,
-			   failed boolean, supersedes boolean)
+			   failed boolean, supersedes boolean, first_of_customer boolean)
 AS 'MODULE_PATHNAME', 'upflow_prepare_changed_lines'
 LANGUAGE C STABLE
 ROWS 100000;
 
 COMMENT ON FUNCTION upflow.prepare_changed_lines(bigint, text, jsonb, jsonb) IS
-'prepare_import_lines without the lines that would change nothing (valid, without problems, contact stored with the same values, named by no other line); upflow.unchanged_line_count() counts them';
+'prepare_import_lines without the lines that would change nothing (valid, without problems, contact stored with the same values, named by no other line), and whether each line is the first valid line of its customer; upflow.unchanged_line_count() counts the lines left out';
 
 CREATE FUNCTION upflow.unchanged_line_count()
 RETURNS bigint
@@ -152,7 +152,8 @@ BEGIN
 		line_number integer, customer_name text, external_id text, email text,
 		first_name text, family_name text, phone text, "position" text,
 		is_main boolean, account_manager_email text, errors jsonb, raw_line text,
-		failed boolean, supersedes boolean, skipped boolean, last_line integer
+		failed boolean, supersedes boolean, first_of_customer boolean,
+		skipped boolean, last_line integer
 	) ON COMMIT DROP;
 	INSERT INTO upflow_import_line
 	SELECT p.*, false, NULL
@@ -180,7 +181,20 @@ BEGIN
 	-- Customers of the file that do not exist yet, when the source system
 	-- lets CSV create them, and only for a customer one of whose lines
 	-- will be applied (a failed line creates nothing).
-	IF create_customers AND main_info_allowed THEN
+	IF create_customers AND main_info_allowed AND n_repeats = 0
+	   AND mapped->>'account_manager_email' IS NULL THEN
+		-- Without repeated contacts no line is skipped, and without account
+		-- managers every valid line may create its customer: the first
+		-- valid line of each customer, flagged by prepare_changed_lines.
+		INSERT INTO upflow.customer (organization_id, external_id, name)
+		SELECT p_org, l.external_id, l.customer_name
+		  FROM upflow_import_line l
+		 WHERE l.first_of_customer
+		   AND NOT EXISTS (SELECT FROM upflow.customer c
+							WHERE c.organization_id = p_org
+							  AND c.external_id = l.external_id)
+		 ORDER BY l.line_number;
+	ELSIF create_customers AND main_info_allowed THEN
 		INSERT INTO upflow.customer (organization_id, external_id, name)
 		SELECT p_org, l.external_id, l.customer_name
 		  FROM upflow_import_line l
@@ -307,7 +321,8 @@ BEGIN
 				   CASE WHEN position_allowed THEN r.position END,
 				   main_allowed AND coalesce(r.is_main, false), p_import
 			  FROM upflow_import_result r
-			 WHERE r.action = 'created';
+			 WHERE r.action = 'created'
+			 ORDER BY r.line_number;
 			EXIT;
 		EXCEPTION WHEN unique_violation THEN
 			GET STACKED DIAGNOSTICS violated = CONSTRAINT_NAME;

@@ -73,7 +73,15 @@
  */
 #define COL_FAILED			NUM_COLUMNS
 #define COL_SUPERSEDES		(NUM_COLUMNS + 1)
-#define MAX_COLUMNS			(NUM_COLUMNS + 2)
+#define EXTENDED_COLUMNS	(NUM_COLUMNS + 2)
+
+/*
+ * prepare_changed_lines has one more: whether the line is the first valid
+ * line of its customer (external id) in the file, so that creating the
+ * file's new customers needs no grouping of its lines.
+ */
+#define COL_FIRST_OF_CUSTOMER	EXTENDED_COLUMNS
+#define MAX_COLUMNS			(EXTENDED_COLUMNS + 1)
 
 /* Longest excerpt of a value quoted in a message, in characters. */
 #define MAX_QUOTED_CHARS	60
@@ -100,6 +108,7 @@ typedef struct designation
 	size_t		offset;			/* the record in the input */
 	size_t		raw_len;
 	bool		supersedes;		/* as computed when first read */
+	bool		first_of_customer;	/* likewise */
 	long		winner_line;	/* 0, or the later line that overrides it */
 	char	   *winner_email;
 	bool		revived;		/* a left-out unchanged line needed after all */
@@ -209,6 +218,8 @@ typedef struct prepare_state
 	held_hash  *held;
 	bool		extended;		/* prepare_import_lines: two more columns */
 	seen_hash  *seen;			/* extended: contacts of valid lines */
+	bool		with_first;		/* prepare_changed_lines: first_of_customer */
+	held_hash  *customers;		/* with_first: external ids of valid lines */
 	Datum		no_problems;	/* '[]'::jsonb, built once */
 	long		data_records;
 	long		failed_records;
@@ -404,7 +415,8 @@ put_row(prepare_state *state, Datum *values, bool *nulls)
  */
 static void
 hold_row(prepare_state *state, const csv_record *record, long line_number,
-		 bool supersedes, const char *external_id, const char *email)
+		 bool supersedes, bool first_of_customer, const char *external_id,
+		 const char *email)
 {
 	held_line  *held;
 	designation *d;
@@ -423,6 +435,7 @@ hold_row(prepare_state *state, const csv_record *record, long line_number,
 	d->offset = record->offset;
 	d->raw_len = record->raw_len;
 	d->supersedes = supersedes;
+	d->first_of_customer = first_of_customer;
 	d->winner_line = 0;
 	d->winner_email = NULL;
 	d->revived = false;
@@ -735,6 +748,7 @@ revive_line(prepare_state *state, seen_contact *seen)
 	r->offset = d->offset;
 	r->raw_len = d->raw_len;
 	r->supersedes = false;
+	r->first_of_customer = false;	/* its customer is stored */
 	r->winner_line = 0;
 	r->winner_email = NULL;
 	r->revived = true;
@@ -756,6 +770,7 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 	char	   *folded = NULL;
 	uint64		key = 0;
 	bool		supersedes = false;
+	bool		first_of_customer = false;
 	seen_contact *seen = NULL;
 	designation *replaying = state->replaying;
 	long		line = replaying ? replaying->line_number : record->line_number;
@@ -794,6 +809,8 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 		nulls[COL_FAILED] = false;
 		values[COL_SUPERSEDES] = BoolGetDatum(false);
 		nulls[COL_SUPERSEDES] = false;
+		values[COL_FIRST_OF_CUSTOMER] = BoolGetDatum(false);
+		nulls[COL_FIRST_OF_CUSTOMER] = false;
 		state->data_records++;
 		state->failed_records++;
 		put_row(state, values, nulls);
@@ -988,6 +1005,24 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 	values[COL_SUPERSEDES] = BoolGetDatum(supersedes);
 	nulls[COL_SUPERSEDES] = false;
 
+	/* Whether it is the first valid line of its customer. */
+	if (replaying)
+		first_of_customer = replaying->first_of_customer;
+	else if (!failed && state->with_first)
+	{
+		bool		found;
+		char	   *external_id = pnstrdup(cell[UPF_EXTERNAL_ID], cell_len[UPF_EXTERNAL_ID]);
+
+		if (held_lookup(state->customers, external_id) == NULL)
+		{
+			held_insert(state->customers,
+						MemoryContextStrdup(state->held_context, external_id), &found);
+			first_of_customer = true;
+		}
+	}
+	values[COL_FIRST_OF_CUSTOMER] = BoolGetDatum(first_of_customer);
+	nulls[COL_FIRST_OF_CUSTOMER] = false;
+
 	if (replaying)
 	{
 		/* A designation read again: it won, or a later line overrode it. */
@@ -1019,7 +1054,7 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 		put_row(state, values, nulls);
 	}
 	else if (!failed && main_flag == UPF_FLAG_TRUE)
-		hold_row(state, record, line, supersedes,
+		hold_row(state, record, line, supersedes, first_of_customer,
 				 pnstrdup(cell[UPF_EXTERNAL_ID], cell_len[UPF_EXTERNAL_ID]),
 				 pnstrdup(cell[UPF_EMAIL], cell_len[UPF_EMAIL]));
 	else if (state->skip_unchanged && !failed && nproblems == 0 && !supersedes &&
@@ -1197,9 +1232,12 @@ prepare_lines(FunctionCallInfo fcinfo, bool skip_unchanged)
 											   "upflow prepare_contacts main contacts",
 											   ALLOCSET_DEFAULT_SIZES);
 	state.held = held_create(state.held_context, 256, NULL);
-	state.extended = (state.rsinfo->setDesc->natts == MAX_COLUMNS);
+	state.extended = (state.rsinfo->setDesc->natts >= EXTENDED_COLUMNS);
 	if (state.extended)
 		state.seen = seen_create(state.held_context, 1024, NULL);
+	state.with_first = (state.rsinfo->setDesc->natts == MAX_COLUMNS);
+	if (state.with_first)
+		state.customers = held_create(state.held_context, 1024, NULL);
 	state.skip_unchanged = skip_unchanged && state.extended;
 	state.organization_id = PG_GETARG_INT64(0);
 	state.no_problems = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
