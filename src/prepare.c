@@ -77,8 +77,8 @@
 
 /*
  * prepare_changed_lines has one more: whether the line is the first valid
- * line of its customer (external id) in the file, so that creating the
- * file's new customers needs no grouping of its lines.
+ * line of its customer (external id) among those it returns, so that
+ * creating the file's new customers needs no grouping of its lines.
  */
 #define COL_FIRST_OF_CUSTOMER	EXTENDED_COLUMNS
 #define MAX_COLUMNS			(EXTENDED_COLUMNS + 1)
@@ -756,6 +756,26 @@ revive_line(prepare_state *state, seen_contact *seen)
 	state->unchanged_lines--;
 }
 
+/*
+ * Whether a valid line is the first of its customer (external id) among
+ * the lines returned.  A customer whose first valid line was left out as
+ * unchanged is stored already, so the import does not create it anyway.
+ */
+static bool
+first_of_customer(prepare_state *state, const char *external_id, size_t len)
+{
+	char	   *key;
+	bool		found;
+
+	if (!state->with_first)
+		return false;
+	key = pnstrdup(external_id, len);
+	if (held_lookup(state->customers, key) != NULL)
+		return false;
+	held_insert(state->customers, MemoryContextStrdup(state->held_context, key), &found);
+	return true;
+}
+
 static void
 prepare_data_record(prepare_state *state, const csv_record *record)
 {
@@ -770,7 +790,6 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 	char	   *folded = NULL;
 	uint64		key = 0;
 	bool		supersedes = false;
-	bool		first_of_customer = false;
 	seen_contact *seen = NULL;
 	designation *replaying = state->replaying;
 	long		line = replaying ? replaying->line_number : record->line_number;
@@ -1005,22 +1024,10 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 	values[COL_SUPERSEDES] = BoolGetDatum(supersedes);
 	nulls[COL_SUPERSEDES] = false;
 
-	/* Whether it is the first valid line of its customer. */
 	if (replaying)
-		first_of_customer = replaying->first_of_customer;
-	else if (!failed && state->with_first)
-	{
-		bool		found;
-		char	   *external_id = pnstrdup(cell[UPF_EXTERNAL_ID], cell_len[UPF_EXTERNAL_ID]);
-
-		if (held_lookup(state->customers, external_id) == NULL)
-		{
-			held_insert(state->customers,
-						MemoryContextStrdup(state->held_context, external_id), &found);
-			first_of_customer = true;
-		}
-	}
-	values[COL_FIRST_OF_CUSTOMER] = BoolGetDatum(first_of_customer);
+		values[COL_FIRST_OF_CUSTOMER] = BoolGetDatum(replaying->first_of_customer);
+	else
+		values[COL_FIRST_OF_CUSTOMER] = BoolGetDatum(false);
 	nulls[COL_FIRST_OF_CUSTOMER] = false;
 
 	if (replaying)
@@ -1054,14 +1061,21 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 		put_row(state, values, nulls);
 	}
 	else if (!failed && main_flag == UPF_FLAG_TRUE)
-		hold_row(state, record, line, supersedes, first_of_customer,
+		hold_row(state, record, line, supersedes,
+				 first_of_customer(state, cell[UPF_EXTERNAL_ID], cell_len[UPF_EXTERNAL_ID]),
 				 pnstrdup(cell[UPF_EXTERNAL_ID], cell_len[UPF_EXTERNAL_ID]),
 				 pnstrdup(cell[UPF_EMAIL], cell_len[UPF_EMAIL]));
 	else if (state->skip_unchanged && !failed && nproblems == 0 && !supersedes &&
 			 line_unchanged(state, key, folded, cell, cell_len, main_flag))
 		drop_line(state, record, line, seen);
 	else
+	{
+		if (!failed)
+			values[COL_FIRST_OF_CUSTOMER] =
+				BoolGetDatum(first_of_customer(state, cell[UPF_EXTERNAL_ID],
+											   cell_len[UPF_EXTERNAL_ID]));
 		put_row(state, values, nulls);
+	}
 }
 
 static int
