@@ -410,6 +410,31 @@ put_row(prepare_state *state, Datum *values, bool *nulls)
 }
 
 /*
+ * A line to read again when the file ends, in state->designations: a
+ * main-contact designation, or a left-out unchanged line needed after all.
+ */
+static designation *
+add_line_to_read_again(prepare_state *state, long line_number, size_t offset, size_t raw_len)
+{
+	designation *d;
+
+	if (state->ndesignations == state->designations_size)
+	{
+		state->designations_size = Max(1024, state->designations_size * 2);
+		state->designations = state->designations == NULL
+			? MemoryContextAlloc(state->held_context,
+								 sizeof(designation) * state->designations_size)
+			: repalloc(state->designations, sizeof(designation) * state->designations_size);
+	}
+	d = &state->designations[state->ndesignations++];
+	memset(d, 0, sizeof(*d));
+	d->line_number = line_number;
+	d->offset = offset;
+	d->raw_len = raw_len;
+	return d;
+}
+
+/*
  * Remember a line designating a main contact; an earlier designation of
  * the same customer is overridden by it.
  */
@@ -422,23 +447,9 @@ hold_row(prepare_state *state, const csv_record *record, long line_number,
 	designation *d;
 	bool		found;
 
-	if (state->ndesignations == state->designations_size)
-	{
-		state->designations_size = Max(1024, state->designations_size * 2);
-		state->designations = state->designations == NULL
-			? MemoryContextAlloc(state->held_context,
-								 sizeof(designation) * state->designations_size)
-			: repalloc(state->designations, sizeof(designation) * state->designations_size);
-	}
-	d = &state->designations[state->ndesignations];
-	d->line_number = line_number;
-	d->offset = record->offset;
-	d->raw_len = record->raw_len;
+	d = add_line_to_read_again(state, line_number, record->offset, record->raw_len);
 	d->supersedes = supersedes;
 	d->first_of_customer = first_of_customer;
-	d->winner_line = 0;
-	d->winner_email = NULL;
-	d->revived = false;
 
 	held = held_lookup(state->held, (char *) external_id);
 	if (held != NULL)
@@ -452,7 +463,7 @@ hold_row(prepare_state *state, const csv_record *record, long line_number,
 		held = held_insert(state->held,
 						   MemoryContextStrdup(state->held_context, external_id),
 						   &found);
-	held->index = state->ndesignations++;
+	held->index = state->ndesignations - 1;
 }
 
 static void prepare_data_record(prepare_state *state, const csv_record *record);
@@ -735,23 +746,8 @@ revive_line(prepare_state *state, seen_contact *seen)
 	dropped_line *d = &state->dropped[seen->dropped - 1];
 	designation *r;
 
-	if (state->ndesignations == state->designations_size)
-	{
-		state->designations_size = Max(1024, state->designations_size * 2);
-		state->designations = state->designations == NULL
-			? MemoryContextAlloc(state->held_context,
-								 sizeof(designation) * state->designations_size)
-			: repalloc(state->designations, sizeof(designation) * state->designations_size);
-	}
-	r = &state->designations[state->ndesignations++];
-	r->line_number = d->line_number;
-	r->offset = d->offset;
-	r->raw_len = d->raw_len;
-	r->supersedes = false;
-	r->first_of_customer = false;	/* its customer is stored */
-	r->winner_line = 0;
-	r->winner_email = NULL;
-	r->revived = true;
+	r = add_line_to_read_again(state, d->line_number, d->offset, d->raw_len);
+	r->revived = true;			/* its customer is stored: not first_of_customer */
 	seen->dropped = 0;
 	state->unchanged_lines--;
 }
@@ -996,8 +992,10 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 	 * Whether an earlier valid line named the same contact (same external
 	 * id, same folded email): the reader's share of duplicate detection.
 	 */
-	if (!failed && state->extended)
+	if (!failed && state->extended &&
+		(!replaying || (state->skip_unchanged && !replaying->revived)))
 	{
+		/* (a designation read again needs it only to be left out) */
 		folded = fold_email(cell[UPF_EMAIL], cell_len[UPF_EMAIL]);
 		key = contact_key(cell[UPF_EXTERNAL_ID], cell_len[UPF_EXTERNAL_ID], folded);
 	}
