@@ -7,7 +7,27 @@
 
 EXTENSION = upflow_import
 MODULE_big = upflow_import
-DATA = upflow_import--1.0.sql upflow_import--1.1.sql upflow_import--1.0--1.1.sql
+EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" upflow_import.control)
+
+# SQL: every object has one source in src/sql/, in the order the full
+# script runs them.  schema.sql (tables, indexes, policies) is hand-written
+# DDL that only a new installation runs; the others are written with
+# CREATE OR REPLACE and run again by every update.  The current version's
+# scripts are built (DATA_built); released ones are committed and frozen
+# (DATA; checksums in test/upgrade/).  CONTRIBUTING.md says how to add a
+# function, a column and a release.
+SQL_SCHEMA = src/sql/schema.sql
+SQL_SOURCES = src/sql/tenant_setting.sql $(SQL_SCHEMA) src/sql/comments.sql \
+	src/sql/csv.sql src/sql/tenancy.sql src/sql/prepare.sql \
+	src/sql/notifications.sql src/sql/apply.sql src/sql/history.sql \
+	src/sql/queue.sql
+SQL_REPLACEABLE = $(filter-out $(SQL_SCHEMA),$(SQL_SOURCES))
+# src/sql/updates/FROM--VERSION.sql: what an update to this version does
+# that cannot be re-run (new tables or columns, data repair).
+SQL_UPDATES = $(wildcard src/sql/updates/*--$(EXTVERSION).sql)
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql \
+	$(patsubst src/sql/updates/%.sql,$(EXTENSION)--%.sql,$(SQL_UPDATES))
+DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*.sql))
 PGFILEDESC = "upflow_import - import customer contacts from CSV files"
 
 CORE_OBJS = src/csv_reader.o src/contact_fields.o
@@ -44,6 +64,13 @@ endif
 
 .PHONY: deps test demo unit fuzz bench
 
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) tools/build-install-script upflow_import.control
+	tools/build-install-script full $(EXTVERSION) $(SQL_SOURCES) >$@.tmp && mv $@.tmp $@
+
+$(EXTENSION)--%--$(EXTVERSION).sql: src/sql/updates/%--$(EXTVERSION).sql $(SQL_REPLACEABLE) \
+		tools/build-install-script upflow_import.control
+	tools/build-install-script update $* $(EXTVERSION) $< $(SQL_REPLACEABLE) >$@.tmp && mv $@.tmp $@
+
 deps:
 	@tools/install-deps
 
@@ -76,9 +103,8 @@ unit: $(UNIT_TESTS)
 # PGXS (hence pg_config and libpq-fe.h) is there, so that a machine without
 # the development files still gets the message above.
 ifneq ($(wildcard $(PGXS)),)
-UPFLOW_VERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" upflow_import.control)
 CLI_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -g -O2 \
-	-I$(shell $(PG_CONFIG) --includedir) -DUPFLOW_VERSION='"$(UPFLOW_VERSION)"'
+	-I$(shell $(PG_CONFIG) --includedir) -DUPFLOW_VERSION='"$(EXTVERSION)"'
 CLI_LDFLAGS = -L$(shell $(PG_CONFIG) --libdir) -lpq
 
 all: bin/upflow-import

@@ -1,41 +1,15 @@
-/* upflow_import--1.0--1.1.sql */
-
--- complain if script is sourced in psql, rather than via ALTER EXTENSION
-\echo Use "ALTER EXTENSION upflow_import UPDATE TO '1.1'" to load this file. \quit
-
 /*
- * 1.1: an import compares unchanged lines in C and leaves them out of its
- * temporary tables (upflow.prepare_changed_lines), holds the file once
- * less, and lets the last line naming a customer's account manager decide
- * even when that line changes nothing.
- *
- * New functions are created as in upflow_import--1.1.sql.  Changed
- * functions keep their signatures and are replaced: CREATE OR REPLACE is
- * safe here, since PostgreSQL refuses to replace, from an extension
- * script, an object that is not already a member of the extension.
+ * src/sql/apply.sql -- applying an import, synchronously or as a dry run.
  */
 
-CREATE FUNCTION upflow.prepare_changed_lines(organization_id bigint, content text,
-											 mapping jsonb, options jsonb)
-RETURNS TABLE (line_number integer, customer_name text, external_id text, email text,
-			   first_name text, family_name text, phone text, "position" text,
-			   is_main boolean, account_manager_email text, errors jsonb, raw_line text,
-			   failed boolean, supersedes boolean, first_of_customer boolean)
-AS 'MODULE_PATHNAME', 'upflow_prepare_changed_lines'
-LANGUAGE C STABLE
-ROWS 100000;
-
-COMMENT ON FUNCTION upflow.prepare_changed_lines(bigint, text, jsonb, jsonb) IS
-'prepare_import_lines without the lines that would change nothing (valid, without problems, contact stored with the same values, named by no other line), and whether each line is the first valid line of its customer; upflow.unchanged_line_count() counts the lines left out';
-
-CREATE FUNCTION upflow.unchanged_line_count()
-RETURNS bigint
-AS 'MODULE_PATHNAME', 'upflow_unchanged_line_count'
-LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
-
-COMMENT ON FUNCTION upflow.unchanged_line_count() IS
-'How many lines the last upflow.prepare_changed_lines call of this session left out as unchanged';
-
+/*
+ * Applying an import
+ *
+ * Set-based: the prepared lines go to a temporary table, then a fixed
+ * number of statements resolve customers, members and contacts with joins,
+ * decide each line's action, and write only what changes.  No statement
+ * runs per line, and there is no subtransaction per line.
+ */
 CREATE OR REPLACE FUNCTION upflow.apply_import(organization_id bigint, import_id bigint,
 									content text DEFAULT NULL)
 RETURNS upflow.import
@@ -475,81 +449,185 @@ BEGIN
 END
 $function$;
 
-CREATE OR REPLACE FUNCTION upflow.run_pending_imports(max_imports integer DEFAULT 10)
-RETURNS integer
+COMMENT ON FUNCTION upflow.apply_import(bigint, bigint, text) IS
+'Apply a stored import (its file, mapping and options) to the contacts; used by upflow_import and the worker';
+
+-- Store an import: its file (decoded), the mapping asked for, the options.
+CREATE OR REPLACE FUNCTION upflow.store_import(organization_id bigint, content text, encoding text,
+									mapping jsonb, file_name text, submitted_by bigint,
+									options jsonb, status text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- A custom plan would copy the file into every plan that mentions it.
+SET plan_cache_mode = force_generic_plan
+AS $function$
+DECLARE
+	new_id bigint;
+BEGIN
+	INSERT INTO upflow.import (organization_id, status, file_name, file_content, encoding,
+							   file_sha256, mapping, options, submitted_by)
+	VALUES (store_import.organization_id, store_import.status, store_import.file_name,
+			store_import.content, store_import.encoding,
+			upflow.file_sha256(store_import.content),
+			store_import.mapping, coalesce(store_import.options, '{}') - 'dry_run',
+			store_import.submitted_by)
+	RETURNING import_id INTO new_id;
+	RETURN new_id;
+END
+$function$;
+
+COMMENT ON FUNCTION upflow.store_import(bigint, text, text, jsonb, text, bigint, jsonb, text) IS
+'Insert an import row with its file; used by upflow_import and submit_import';
+
+-- The synchronous import of a text.  Refusals (unknown or disabled
+-- organization, unknown option, file too large, unusable mapping) raise an
+-- ERROR before anything is written.  With the option dry_run, everything
+-- is computed and rolled back: the returned row shows what would happen.
+CREATE OR REPLACE FUNCTION upflow.import_text(organization_id bigint, content text, encoding text,
+								   mapping jsonb, file_name text, submitted_by bigint,
+								   options jsonb)
+RETURNS upflow.import
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- A custom plan would copy the file into every plan that mentions it.
+SET plan_cache_mode = force_generic_plan
+AS $function$
+DECLARE
+	p_org constant bigint := import_text.organization_id;
+	opts constant jsonb := coalesce(import_text.options, '{}');
+	imp upflow.import;
+	new_id bigint;
+BEGIN
+	IF content IS NULL THEN
+		RAISE EXCEPTION 'content must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed',
+				  HINT = 'Pass the file''s text, or its bytes as bytea.';
+	END IF;
+	PERFORM upflow.organization_for_import(p_org, true);
+	-- Validates the options and the mapping against the file's headers.
+	PERFORM upflow.detect_mapping(content, mapping, opts);
+
+	IF coalesce((opts->>'dry_run')::boolean, false) THEN
+		BEGIN
+			new_id := upflow.store_import(p_org, content, encoding, mapping, file_name,
+										  submitted_by, opts, 'running');
+			imp := upflow.apply_import(p_org, new_id, content);
+			RAISE EXCEPTION USING ERRCODE = 'UFDRY', MESSAGE = 'dry run';
+		EXCEPTION WHEN SQLSTATE 'UFDRY' THEN
+			RETURN imp;
+		END;
+	END IF;
+
+	new_id := upflow.store_import(p_org, content, encoding, mapping, file_name,
+								  submitted_by, opts, 'running');
+	imp := upflow.apply_import(p_org, new_id, content);
+	PERFORM upflow.notify_import_finished(imp);
+	RETURN imp;
+END
+$function$;
+
+COMMENT ON FUNCTION upflow.import_text(bigint, text, text, jsonb, text, bigint, jsonb) IS
+'Synchronous import of a decoded file; upflow_import calls it';
+
+CREATE OR REPLACE FUNCTION upflow.upflow_import(organization_id bigint, content text,
+									 mapping jsonb DEFAULT NULL, file_name text DEFAULT NULL,
+									 submitted_by bigint DEFAULT NULL, options jsonb DEFAULT '{}')
+RETURNS upflow.import
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $function$
+BEGIN
+	RETURN upflow.import_text(upflow_import.organization_id, upflow_import.content, 'UTF8',
+							  upflow_import.mapping, upflow_import.file_name,
+							  upflow_import.submitted_by, upflow_import.options);
+END
+$function$;
+
+COMMENT ON FUNCTION upflow.upflow_import(bigint, text, jsonb, text, bigint, jsonb) IS
+'Import a contacts CSV file (text) synchronously; returns the import history row';
+
+CREATE OR REPLACE FUNCTION upflow.upflow_import(organization_id bigint, content bytea,
+									 mapping jsonb DEFAULT NULL, file_name text DEFAULT NULL,
+									 submitted_by bigint DEFAULT NULL, options jsonb DEFAULT '{}')
+RETURNS upflow.import
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $function$
 DECLARE
-	candidate record;
-	imp upflow.import;
-	ran integer := 0;
-	tenant_before constant text := current_setting('upflow.organization_id', true);
-	-- Organizations whose lock another transaction holds: skipped.
-	busy bigint[] := '{}';
-	message text;
-	detail text;
-	hint text;
+	decoded record;
 BEGIN
-	-- Every pending import, oldest first (not only the first few: those
-	-- of a busy organization must not hide the others').
-	FOR candidate IN
-		SELECT i.organization_id, i.import_id
-		  FROM upflow.import i
-		 WHERE i.status = 'pending'
-		 ORDER BY i.submitted_at, i.import_id
-	LOOP
-		EXIT WHEN ran >= max_imports;
-		CONTINUE WHEN candidate.organization_id = ANY (busy);
-
-		-- Still pending (another worker may have run it since the loop
-		-- began), then the organization's lock, then the import's.
-		CONTINUE WHEN NOT EXISTS (
-			SELECT FROM upflow.import i
-			 WHERE i.organization_id = candidate.organization_id
-			   AND i.import_id = candidate.import_id
-			   AND i.status = 'pending');
-		PERFORM FROM upflow.organization o
-		  WHERE o.organization_id = candidate.organization_id
-		    FOR NO KEY UPDATE SKIP LOCKED;
-		IF NOT FOUND THEN
-			busy := busy || candidate.organization_id;
-			CONTINUE;
-		END IF;
-
-		-- (Not i.*, which would read the file: apply_import reads it.)
-		PERFORM FROM upflow.import i
-		  WHERE i.organization_id = candidate.organization_id
-		    AND i.import_id = candidate.import_id
-		    AND i.status = 'pending'
-		    FOR UPDATE SKIP LOCKED;
-		CONTINUE WHEN NOT FOUND;
-
-		BEGIN
-			-- The import runs as its organization's tenant (row-level
-			-- security); SET LOCAL, unlike set_config(), also reaches the
-			-- workers of a Citus cluster.
-			EXECUTE format('SET LOCAL upflow.organization_id = %L', candidate.organization_id);
-			imp := upflow.apply_import(candidate.organization_id, candidate.import_id);
-		EXCEPTION WHEN OTHERS THEN
-			GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL,
-									hint = PG_EXCEPTION_HINT;
-			-- The import's progress report ends with it (only the abort of a
-			-- whole transaction ends it by itself).
-			PERFORM upflow.end_import_progress();
-			UPDATE upflow.import i
-			   SET status = 'failed', started_at = coalesce(i.started_at, now()),
-				   finished_at = now(),
-				   error = concat_ws(' ', message || '.', nullif(detail, ''), nullif(hint, ''))
-			 WHERE i.organization_id = candidate.organization_id
-			   AND i.import_id = candidate.import_id
-			RETURNING i.* INTO imp;
-		END;
-		PERFORM upflow.notify_import_finished(imp);
-		ran := ran + 1;
-	END LOOP;
-
-	EXECUTE format('SET LOCAL upflow.organization_id = %L', coalesce(tenant_before, ''));
-	RETURN ran;
+	PERFORM upflow.organization_for_import(upflow_import.organization_id, true);
+	decoded := upflow.decode_file(upflow_import.content,
+								  coalesce(upflow_import.options->>'encoding', 'auto'));
+	RETURN upflow.import_text(upflow_import.organization_id, decoded.content,
+							  decoded.detected_encoding, upflow_import.mapping,
+							  upflow_import.file_name, upflow_import.submitted_by,
+							  upflow_import.options);
 END
 $function$;
+
+COMMENT ON FUNCTION upflow.upflow_import(bigint, bytea, jsonb, text, bigint, jsonb) IS
+'Import a contacts CSV file (bytes in any encoding; option encoding) synchronously; returns the import history row';
+
+CREATE OR REPLACE FUNCTION upflow.preview_import(organization_id bigint, content text,
+									  mapping jsonb DEFAULT NULL, options jsonb DEFAULT '{}')
+RETURNS TABLE (line_number integer, action text, external_id text, email text, errors jsonb)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $function$
+#variable_conflict use_column
+DECLARE
+	p_org constant bigint := preview_import.organization_id;
+	opts constant jsonb := coalesce(preview_import.options, '{}');
+	new_id bigint;
+	lines jsonb;
+BEGIN
+	PERFORM upflow.organization_for_import(p_org, true);
+	PERFORM upflow.detect_mapping(preview_import.content, preview_import.mapping, opts);
+
+	-- Run the real import and roll it back: the preview cannot differ from
+	-- what an import would do.
+	BEGIN
+		new_id := upflow.store_import(p_org, preview_import.content, 'UTF8', preview_import.mapping,
+									  NULL, NULL, opts, 'running');
+		PERFORM upflow.apply_import(p_org, new_id, preview_import.content);
+		SELECT jsonb_agg(jsonb_build_object('line_number', r.line_number, 'action', r.action,
+											'external_id', r.external_id, 'email', r.email,
+											'errors', coalesce(e.errors, '[]'))
+						 ORDER BY r.line_number NULLS FIRST)
+		  INTO lines
+		  FROM (SELECT l.line_number, coalesce(res.action, 'unchanged') AS action,
+					   l.external_id, l.email
+				  FROM pg_temp.upflow_import_line l
+				  LEFT JOIN pg_temp.upflow_import_result res ON res.line_number = l.line_number
+				UNION ALL
+				SELECT DISTINCT NULL::integer, 'warning', NULL::text, NULL::text
+				  FROM upflow.import_error ie
+				 WHERE ie.organization_id = p_org AND ie.import_id = new_id
+				   AND ie.line_number IS NULL) r
+		  LEFT JOIN (SELECT ie.line_number,
+							jsonb_agg(jsonb_build_object('code', ie.code, 'field', ie.field,
+														 'severity', ie.severity, 'message', ie.message,
+														 'hint', ie.hint)
+									  ORDER BY ie.import_error_id) AS errors
+					   FROM upflow.import_error ie
+					  WHERE ie.organization_id = p_org AND ie.import_id = new_id
+					  GROUP BY ie.line_number) e
+			ON e.line_number IS NOT DISTINCT FROM r.line_number;
+		RAISE EXCEPTION USING ERRCODE = 'UFDRY', MESSAGE = 'preview';
+	EXCEPTION WHEN SQLSTATE 'UFDRY' THEN
+		NULL;
+	END;
+
+	RETURN QUERY
+	SELECT x.line_number, x.action, x.external_id, x.email, x.errors
+	  FROM jsonb_to_recordset(coalesce(lines, '[]')) AS x(line_number integer, action text,
+														 external_id text, email text, errors jsonb)
+	 ORDER BY x.line_number NULLS FIRST;
+END
+$function$;
+
+COMMENT ON FUNCTION upflow.preview_import(bigint, text, jsonb, jsonb) IS
+'Dry run: the action each line of the file would get (created, updated, unchanged, failed, skipped) and its problems; writes nothing';

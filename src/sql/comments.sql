@@ -1,0 +1,188 @@
+/*
+ * src/sql/comments.sql -- comments on every table, every column a user
+ * reads, and every policy.  Re-run by every update script, so that an
+ * upgraded database documents itself as a new one does.
+ */
+
+
+COMMENT ON TABLE upflow.organization IS
+'Tenants: one row per organization, with the settings that govern its CSV imports';
+COMMENT ON COLUMN upflow.organization.organization_id IS
+'Identifier of the organization; every row of every table names its organization';
+COMMENT ON COLUMN upflow.organization.name IS
+'Name of the organization, as its users know it';
+COMMENT ON COLUMN upflow.organization.source_system IS
+'Where contacts come from: none, native, api, salesforce_native or salesforce_api; decides what a CSV import may change';
+COMMENT ON COLUMN upflow.organization.csv_import_enabled IS
+'CSV import is off until an administrator runs upflow.enable_csv_import';
+COMMENT ON COLUMN upflow.organization.main_contact_from_integration IS
+'When true the integration decides the main contact and the CSV main-contact column is ignored';
+COMMENT ON COLUMN upflow.organization.api_overrules_csv IS
+'When true (api and salesforce_api source systems) the API owns what it sets and CSV cannot change it';
+COMMENT ON COLUMN upflow.organization.created_at IS
+'When the organization was created';
+COMMENT ON COLUMN upflow.organization.last_import_at IS
+'When the latest import of the organization started; updating it locks the row, which serializes imports';
+
+COMMENT ON TABLE upflow.member IS
+'Users of an organization: submitters of imports and account managers of customers';
+COMMENT ON COLUMN upflow.member.organization_id IS
+'Organization of the member';
+COMMENT ON COLUMN upflow.member.member_id IS
+'Identifier of the member in its organization';
+COMMENT ON COLUMN upflow.member.email IS
+'Email address of the member, unique in its organization (case-insensitive); account managers are named by it in files';
+COMMENT ON COLUMN upflow.member.full_name IS
+'Name of the member, for messages';
+COMMENT ON COLUMN upflow.member.notify_in_app IS
+'Whether the member gets an in-app notification when an import they submitted finishes';
+COMMENT ON COLUMN upflow.member.notify_email IS
+'Whether the member wants an email when an import they submitted finishes';
+COMMENT ON COLUMN upflow.member.notify_slack IS
+'Whether the member wants a Slack message when an import they submitted finishes';
+
+COMMENT ON TABLE upflow.customer IS
+'Customers of an organization, identified by their external_id (the id in the accounting tool)';
+COMMENT ON COLUMN upflow.customer.organization_id IS
+'Organization of the customer';
+COMMENT ON COLUMN upflow.customer.customer_id IS
+'Identifier of the customer in its organization';
+COMMENT ON COLUMN upflow.customer.external_id IS
+'The customers id in the accounting tool (the files client ID), unique in the organization';
+COMMENT ON COLUMN upflow.customer.name IS
+'Name of the customer; an import never renames it (a different name is a customer_name_mismatch warning)';
+COMMENT ON COLUMN upflow.customer.account_manager_id IS
+'The member who manages the customer, set by the files account manager email';
+COMMENT ON COLUMN upflow.customer.created_at IS
+'When the customer was created';
+COMMENT ON COLUMN upflow.customer.updated_at IS
+'When the customer last changed';
+
+COMMENT ON TABLE upflow.contact IS
+'Contacts of customers; one per customer and email (case-insensitive), at most one main contact per customer';
+COMMENT ON COLUMN upflow.contact.organization_id IS
+'Organization of the contact';
+COMMENT ON COLUMN upflow.contact.contact_id IS
+'Identifier of the contact in its organization';
+COMMENT ON COLUMN upflow.contact.customer_id IS
+'The customer the contact belongs to';
+COMMENT ON COLUMN upflow.contact.email IS
+'Email address of the contact, unique per customer (case-insensitive)';
+COMMENT ON COLUMN upflow.contact.first_name IS
+'First name of the contact';
+COMMENT ON COLUMN upflow.contact.family_name IS
+'Family name of the contact';
+COMMENT ON COLUMN upflow.contact.phone IS
+'Phone number of the contact, as written in the file (trimmed)';
+COMMENT ON COLUMN upflow.contact.position IS
+'Position of the contact at the customer';
+COMMENT ON COLUMN upflow.contact.is_main IS
+'Whether this is the customers main contact (at most one per customer)';
+COMMENT ON COLUMN upflow.contact.created_at IS
+'When the contact was created';
+COMMENT ON COLUMN upflow.contact.updated_at IS
+'When the contact last changed';
+COMMENT ON COLUMN upflow.contact.last_import_id IS
+'The import that last created or changed the row (kept when that import is purged from the history)';
+
+COMMENT ON TABLE upflow.import IS
+'Import history: one row per CSV import, with the uploaded file, the resolved mapping and the counts';
+COMMENT ON COLUMN upflow.import.organization_id IS
+'Organization the import belongs to';
+COMMENT ON COLUMN upflow.import.import_id IS
+'Identifier of the import';
+COMMENT ON COLUMN upflow.import.status IS
+'pending, running, succeeded, partially_succeeded (some lines failed), failed or cancelled';
+COMMENT ON COLUMN upflow.import.file_name IS
+'Name of the uploaded file, as given by the uploader';
+COMMENT ON COLUMN upflow.import.file_content IS
+'The uploaded file, decoded to text';
+COMMENT ON COLUMN upflow.import.encoding IS
+'Encoding the uploaded bytes were decoded from';
+COMMENT ON COLUMN upflow.import.file_sha256 IS
+'SHA-256 of the decoded file (UTF-8), in hex: the same file uploaded twice has the same value';
+COMMENT ON COLUMN upflow.import.delimiter IS
+'The separator used: given, or detected among ; , | and tab';
+COMMENT ON COLUMN upflow.import.mapping IS
+'Mapping as resolved: field name to 1-based column number and header';
+COMMENT ON COLUMN upflow.import.options IS
+'The options the import was given (dry_run aside)';
+COMMENT ON COLUMN upflow.import.submitted_by IS
+'The member who submitted the import; notified when it finishes';
+COMMENT ON COLUMN upflow.import.submitted_at IS
+'When the import was submitted';
+COMMENT ON COLUMN upflow.import.started_at IS
+'When the import started being applied';
+COMMENT ON COLUMN upflow.import.finished_at IS
+'When the import finished (or was cancelled)';
+COMMENT ON COLUMN upflow.import.line_count IS
+'Data records read (header and blank lines excluded) = created + updated + unchanged + failed + skipped';
+COMMENT ON COLUMN upflow.import.created_count IS
+'Lines that created a contact';
+COMMENT ON COLUMN upflow.import.updated_count IS
+'Lines that changed a stored contact or its customers account manager';
+COMMENT ON COLUMN upflow.import.unchanged_count IS
+'Lines whose contact was already stored with the same values';
+COMMENT ON COLUMN upflow.import.failed_count IS
+'Lines that failed (each has an error in upflow.import_error)';
+COMMENT ON COLUMN upflow.import.warning_count IS
+'Warnings of the import (in upflow.import_error), line-level and import-level';
+COMMENT ON COLUMN upflow.import.skipped_count IS
+'Lines left out because a later line of the file names the same contact (duplicate_line)';
+COMMENT ON COLUMN upflow.import.error IS
+'Why the whole import failed, when it did';
+
+COMMENT ON TABLE upflow.import_error IS
+'Every problem of an import: failed lines (severity error) and warnings, with the line as uploaded';
+COMMENT ON COLUMN upflow.import_error.organization_id IS
+'Organization the import belongs to';
+COMMENT ON COLUMN upflow.import_error.import_id IS
+'The import the problem belongs to';
+COMMENT ON COLUMN upflow.import_error.import_error_id IS
+'Identifier of the problem, in the order it was found';
+COMMENT ON COLUMN upflow.import_error.line_number IS
+'Physical line where the record starts (the header is line 1); NULL for an import-level warning';
+COMMENT ON COLUMN upflow.import_error.severity IS
+'error (the line failed) or warning (the line was applied)';
+COMMENT ON COLUMN upflow.import_error.code IS
+'Stable problem code, for example invalid_email or customer_not_found';
+COMMENT ON COLUMN upflow.import_error.field IS
+'The contact field the problem is about, when there is one';
+COMMENT ON COLUMN upflow.import_error.message IS
+'What is wrong, naming the line, the field and the value';
+COMMENT ON COLUMN upflow.import_error.hint IS
+'How to fix the file';
+COMMENT ON COLUMN upflow.import_error.raw_line IS
+'The record exactly as in the file, without its final line break';
+
+COMMENT ON TABLE upflow.notification IS
+'In-app notifications of finished imports';
+COMMENT ON COLUMN upflow.notification.organization_id IS
+'Organization of the member notified';
+COMMENT ON COLUMN upflow.notification.notification_id IS
+'Identifier of the notification';
+COMMENT ON COLUMN upflow.notification.member_id IS
+'The member notified';
+COMMENT ON COLUMN upflow.notification.import_id IS
+'The import the notification is about';
+COMMENT ON COLUMN upflow.notification.created_at IS
+'When the notification was created';
+COMMENT ON COLUMN upflow.notification.read_at IS
+'When the member read it (set by the application), NULL while unread';
+COMMENT ON COLUMN upflow.notification.message IS
+'The notification text: the import, its file, its status and counts';
+
+COMMENT ON POLICY organization_tenant ON upflow.organization IS
+'Rows of the organization named by upflow.organization_id only';
+COMMENT ON POLICY member_tenant ON upflow.member IS
+'Rows of the organization named by upflow.organization_id only';
+COMMENT ON POLICY customer_tenant ON upflow.customer IS
+'Rows of the organization named by upflow.organization_id only';
+COMMENT ON POLICY contact_tenant ON upflow.contact IS
+'Rows of the organization named by upflow.organization_id only';
+COMMENT ON POLICY import_tenant ON upflow.import IS
+'Rows of the organization named by upflow.organization_id only';
+COMMENT ON POLICY import_error_tenant ON upflow.import_error IS
+'Rows of the organization named by upflow.organization_id only';
+COMMENT ON POLICY notification_tenant ON upflow.notification IS
+'Rows of the organization named by upflow.organization_id only';
