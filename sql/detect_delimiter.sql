@@ -1,12 +1,8 @@
 -- upflow.detect_delimiter: the separator that splits the first records
 -- consistently into the most fields.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
--- Errors raised inside the extension's functions show without their
--- PL/pgSQL call stack, which changes with every edit of a function.
-\set SHOW_CONTEXT never
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/new_extension.sql'
+\i :fixture
 
 SELECT upflow.detect_delimiter(E'a;b;c\n1;2;3\n') AS semicolon,
 	   upflow.detect_delimiter(E'a,b,c\n1,2,3\n') AS comma,

@@ -1,13 +1,9 @@
 -- A file uploaded as bytes: UTF-8 with or without byte order mark,
 -- UTF-16 (by byte order mark) and Windows-1252 give the same contacts;
 -- invalid bytes are refused with the line, never stored.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
--- Errors raised inside the extension's functions show without their
--- PL/pgSQL call stack, which changes with every edit of a function.
-\set SHOW_CONTEXT never
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/new_extension.sql'
+\i :fixture
 
 INSERT INTO upflow.organization (organization_id, name)
 SELECT g, 'org ' || g FROM generate_series(1, 6) g;
@@ -15,16 +11,18 @@ SELECT upflow.enable_csv_import(g) FROM generate_series(1, 6) g;
 
 \set file 'Nom du client;Identifiant client;Courriel;Prénom;Poste\r\nSociété Générale d''Équipement;C1;anaïs@sge.fr;Anaïs;Responsable comptabilité – €\r\n'
 
+-- The same file as each tool writes it (test/data/contacts-fr-*.csv).
 CREATE TEMP TABLE uploads (organization_id bigint, label text, bytes bytea, options jsonb);
 INSERT INTO uploads VALUES
- (1, 'UTF-8', convert_to(:'file', 'UTF8'), '{}'),
- (2, 'UTF-8 with BOM', '\xefbbbf'::bytea || convert_to(:'file', 'UTF8'), '{}'),
- (3, 'UTF-16LE with BOM', '\xfffe'::bytea || (SELECT string_agg(set_byte(set_byte('\x0000'::bytea, 0, ascii(c) & 255), 1, ascii(c) >> 8), '' ORDER BY n)
-									 FROM unnest(string_to_array(:'file', NULL)) WITH ORDINALITY AS t(c, n)), '{}'),
- (4, 'UTF-16BE with BOM', '\xfeff'::bytea || (SELECT string_agg(set_byte(set_byte('\x0000'::bytea, 1, ascii(c) & 255), 0, ascii(c) >> 8), '' ORDER BY n)
-									 FROM unnest(string_to_array(:'file', NULL)) WITH ORDINALITY AS t(c, n)), '{}'),
- (5, 'Windows-1252 (auto)', convert_to(:'file', 'WIN1252'), '{}'),
- (6, 'Latin-9 (named)', convert_to(replace(:'file', '–', '-'), 'LATIN9'), '{"encoding": "LATIN9"}');
+ (1, 'UTF-8', pg_read_binary_file(:'data' || 'contacts-fr-utf8.csv'), '{}'),
+ (2, 'UTF-8 with BOM', pg_read_binary_file(:'data' || 'contacts-fr-utf8-bom.csv'), '{}'),
+ (3, 'UTF-16LE with BOM', pg_read_binary_file(:'data' || 'contacts-fr-utf16le-bom.csv'), '{}'),
+ (4, 'UTF-16BE with BOM', pg_read_binary_file(:'data' || 'contacts-fr-utf16be-bom.csv'), '{}'),
+ (5, 'Windows-1252 (auto)', pg_read_binary_file(:'data' || 'contacts-fr-win1252.csv'), '{}'),
+ (6, 'Latin-9 (named)', pg_read_binary_file(:'data' || 'contacts-fr-latin9.csv'), '{"encoding": "LATIN9"}');
+-- The files hold this text.
+SELECT label, convert_from(bytes, 'UTF8') = :'file' AS utf8_is_the_text
+  FROM uploads WHERE organization_id = 1;
 
 SELECT u.organization_id, u.label, i.encoding, i.status, i.created_count, i.failed_count
   FROM uploads u, LATERAL upflow.upflow_import(u.organization_id, u.bytes, options => u.options) i

@@ -1,16 +1,9 @@
 -- "Download lines with errors": the header and each failed line as
 -- uploaded, in the file's separator, with an Error column; formula cells
 -- neutralized; the fixed file imports cleanly.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
--- Errors raised inside the extension's functions show without their
--- PL/pgSQL call stack, which changes with every edit of a function.
-\set SHOW_CONTEXT never
-
-INSERT INTO upflow.organization (organization_id, name) VALUES (1, 'Acme Finance');
-SELECT upflow.enable_csv_import(1);
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/acme.sql'
+\i :fixture
 
 -- Line 3: bad email; line 4: a formula in the position and a bad phone;
 -- line 5 is fine (a warning is not an error); line 6: a stray quote and a

@@ -1,15 +1,8 @@
 -- export_contacts_csv writes the import format; importing it changes
 -- nothing.  template_csv gives the headers.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
--- Errors raised inside the extension's functions show without their
--- PL/pgSQL call stack, which changes with every edit of a function.
-\set SHOW_CONTEXT never
-
-INSERT INTO upflow.organization (organization_id, name) VALUES (1, 'Acme Finance');
-SELECT upflow.enable_csv_import(1);
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/acme.sql'
+\i :fixture
 INSERT INTO upflow.member (organization_id, email) VALUES (1, 'claire@acme-finance.fr');
 
 SELECT replace(upflow.template_csv(), E'\r\n', E'⏎\n') AS template;

@@ -1,15 +1,8 @@
 -- The import history: one row per import with counts that add up, one
 -- error row per problem, the views, notifications and purging.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
--- Errors raised inside the extension's functions show without their
--- PL/pgSQL call stack, which changes with every edit of a function.
-\set SHOW_CONTEXT never
-
-INSERT INTO upflow.organization (organization_id, name) VALUES (1, 'Acme Finance');
-SELECT upflow.enable_csv_import(1);
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/acme.sql'
+\i :fixture
 INSERT INTO upflow.member (organization_id, member_id, email, notify_in_app, notify_email, notify_slack)
 VALUES (1, 7, 'claire@acme-finance.fr', true, true, true),
 	   (1, 8, 'paul@acme-finance.fr', false, true, false);

@@ -1,11 +1,9 @@
 -- Hostile and broken files: each has an exact outcome (an error with its
 -- code and line, or the stored value); nothing crashes, nothing is
 -- truncated silently, every rejected line is kept byte-exact.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
-\set SHOW_CONTEXT never
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/new_extension.sql'
+\i :fixture
 
 INSERT INTO upflow.organization (organization_id, name) VALUES (1, 'Acme');
 SELECT upflow.enable_csv_import(1);
@@ -30,9 +28,9 @@ SELECT * FROM problems(2);
 SELECT fields, cardinality(fields) FROM upflow.parse_csv(',,"""",,', ',');
 
 -- NUL bytes, unquoted and quoted, in an upload: refused with the line.
-SELECT upflow.upflow_import(1, convert_to(:'h' || E'\nAcme;C1;', 'UTF8') || '\x00'::bytea || convert_to(E'd@acme.fr;D\n', 'UTF8'));
+SELECT upflow.upflow_import(1, pg_read_binary_file(:'data' || 'nul-byte.csv'));
 \echo :LAST_ERROR_SQLSTATE
-SELECT upflow.upflow_import(1, convert_to(:'h' || E'\nAcme;C1;d@acme.fr;D\nAcme;C1;e@acme.fr;"E', 'UTF8') || '\x00'::bytea || convert_to(E'"\n', 'UTF8'));
+SELECT upflow.upflow_import(1, pg_read_binary_file(:'data' || 'nul-byte-quoted.csv'));
 \echo :LAST_ERROR_SQLSTATE
 
 -- Invalid UTF-8 declared as UTF-8: overlong, lone continuation byte,
@@ -56,9 +54,7 @@ SELECT upflow.upflow_import(1, convert_to(:'h' || E'\nSociété;C2;h@acme.fr;Hé
 
 -- UTF-16 without byte order mark: the NUL bytes give it away; with the
 -- encoding named it imports.
-CREATE TEMP TABLE utf16 AS
-SELECT string_agg(set_byte(set_byte('\x0000'::bytea, 0, ascii(c) & 255), 1, ascii(c) >> 8), '' ORDER BY n) AS bytes
-  FROM unnest(string_to_array(E'Customer name;Client ID;Email\nZoé;C3;z@acme.fr\n', NULL)) WITH ORDINALITY AS t(c, n);
+CREATE TEMP TABLE utf16 AS SELECT pg_read_binary_file(:'data' || 'utf16le-no-bom.csv') AS bytes;
 SELECT upflow.upflow_import(1, (SELECT bytes FROM utf16));
 \echo :LAST_ERROR_SQLSTATE
 SELECT status, encoding, created_count FROM upflow.upflow_import(1, (SELECT bytes FROM utf16), options => '{"encoding": "UTF-16LE"}');

@@ -2,11 +2,9 @@
 -- operators named like those the extension uses are never called (every
 -- function pins search_path to pg_catalog, pg_temp, or is resolved when
 -- it is created).
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
-\set SHOW_CONTEXT never
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/new_extension.sql'
+\i :fixture
 
 INSERT INTO upflow.organization (organization_id, name) VALUES (1, 'Acme');
 SELECT upflow.enable_csv_import(1);

@@ -1,16 +1,9 @@
 -- A synchronous import with no mapping: the seed column names are
 -- recognized, customers and contacts are created, the history row counts
 -- every line, and importing the same file again writes nothing.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
--- Errors raised inside the extension's functions show without their
--- PL/pgSQL call stack, which changes with every edit of a function.
-\set SHOW_CONTEXT never
-
-INSERT INTO upflow.organization (organization_id, name) VALUES (1, 'Acme Finance');
-SELECT upflow.enable_csv_import(1);
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/acme.sql'
+\i :fixture
 
 \set file 'Customer name;Client ID (External Id);Contact email address;First name;Family name;Phone number;Position;Main contact\nBoulangerie Dupré;C-001;marie@dupre.fr;Marie;Dupré;+33 1 42 68 53 00;Gérante;1\nBoulangerie Dupré;C-001;compta@dupre.fr;Jérôme;Lefèvre;01 42 68 53 01;Comptable;0\nCafé du Port;C-002;"h.benali@port.fr";Hélène;Benali;;"Directrice; finance";\n'
 

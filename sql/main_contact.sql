@@ -1,16 +1,9 @@
 -- The main contact: one per customer; 1 (yes, oui, true, x) designates,
 -- 0 (no, non, false) removes the flag, empty changes nothing; the last
 -- designation wins, in a file and across imports.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
--- Errors raised inside the extension's functions show without their
--- PL/pgSQL call stack, which changes with every edit of a function.
-\set SHOW_CONTEXT never
-
-INSERT INTO upflow.organization (organization_id, name) VALUES (1, 'Acme Finance');
-SELECT upflow.enable_csv_import(1);
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/acme.sql'
+\i :fixture
 
 CREATE VIEW mains AS
 SELECT cu.external_id, c.email, c.is_main

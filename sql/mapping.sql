@@ -1,16 +1,9 @@
 -- Mapping a file's columns to contact fields: automatic recognition of
 -- English and French headers, explicit mapping by header name or column
 -- number, and the single ERROR that lists every mapping problem.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
--- Errors raised inside the extension's functions show without their
--- PL/pgSQL call stack, which changes with every edit of a function.
-\set SHOW_CONTEXT never
-
-INSERT INTO upflow.organization (organization_id, name) VALUES (1, 'Acme Finance');
-SELECT upflow.enable_csv_import(1);
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/acme.sql'
+\i :fixture
 
 -- The seed headers of the help page.
 SELECT upflow.detect_mapping(E'Customer name;Client ID (External Id);Contact email address;First name;Family name;Phone number;Position;Main contact\n');

@@ -1,12 +1,8 @@
 -- upflow.parse_csv: records, physical line numbers, quoting, line ends,
 -- malformed records, limits.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
--- Errors raised inside the extension's functions show without their
--- PL/pgSQL call stack, which changes with every edit of a function.
-\set SHOW_CONTEXT never
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/new_extension.sql'
+\i :fixture
 
 -- Every record, header included, with the line it starts on.
 SELECT * FROM upflow.parse_csv(E'a;b;c\n1;2;3\n');

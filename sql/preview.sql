@@ -1,12 +1,8 @@
 -- preview_import and the dry_run option: what an import would do, against
 -- the current tables, without writing anything.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
--- Errors raised inside the extension's functions show without their
--- PL/pgSQL call stack, which changes with every edit of a function.
-\set SHOW_CONTEXT never
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/new_extension.sql'
+\i :fixture
 
 INSERT INTO upflow.organization (organization_id, name, source_system) VALUES (1, 'Acme Finance', 'native');
 SELECT upflow.enable_csv_import(1);

@@ -1,12 +1,8 @@
 -- Import-level refusals raise an ERROR with errcode, message, detail and
 -- hint, and write nothing.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
--- Errors raised inside the extension's functions show without their
--- PL/pgSQL call stack, which changes with every edit of a function.
-\set SHOW_CONTEXT never
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/new_extension.sql'
+\i :fixture
 
 INSERT INTO upflow.organization (organization_id, name) VALUES (1, 'Acme Finance'), (2, 'Other');
 \set file 'Customer name;Client ID;Email\nAlpha;C1;a@alpha.fr\n'

@@ -1,12 +1,8 @@
 -- The data model of SPEC section 3: tenant-scoped keys, the one-main-contact
 -- rule, defaults, views, row-level security and pg_dump registration.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
--- Errors raised inside the extension's functions show without their
--- PL/pgSQL call stack, which changes with every edit of a function.
-\set SHOW_CONTEXT never
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/new_extension.sql'
+\i :fixture
 
 -- Tables and their columns.
 SELECT c.relname AS table_name,

@@ -1,13 +1,9 @@
 -- Multi-tenant security: the README's least-privilege role recipe, applied
 -- exactly, can do everything for its own organization and nothing for
 -- another, without learning whether another organization or import exists.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
--- Errors raised inside the extension's functions show without their
--- PL/pgSQL call stack, which changes with every edit of a function.
-\set SHOW_CONTEXT never
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/new_extension.sql'
+\i :fixture
 
 -- Two organizations, as an administrator sets them up.
 INSERT INTO upflow.organization (organization_id, name) VALUES (1, 'Acme'), (2, 'Globex');
@@ -16,19 +12,13 @@ INSERT INTO upflow.member (organization_id, member_id, email) VALUES (1, 1, 'cla
 SELECT import_id, organization_id, status FROM upflow.upflow_import(2,
 	E'Customer;Client ID;Email\nGlobex;G1;hank@globex.com\nGlobex;G1;bad\n', submitted_by => 2);
 
--- The recipe (README, "Security and roles").
+-- The recipe (README, "Security and roles"): examples/app_role.sql.
 SET client_min_messages = warning;
 DROP ROLE IF EXISTS regress_upflow_app;
 RESET client_min_messages;
-CREATE ROLE regress_upflow_app NOLOGIN;
-GRANT USAGE ON SCHEMA upflow TO regress_upflow_app;
-GRANT SELECT ON upflow.organization, upflow.member TO regress_upflow_app;
-GRANT UPDATE (last_import_at) ON upflow.organization TO regress_upflow_app;
-GRANT SELECT, INSERT, UPDATE ON upflow.customer, upflow.contact TO regress_upflow_app;
-GRANT SELECT, INSERT, UPDATE, DELETE ON upflow.import TO regress_upflow_app;
-GRANT SELECT, INSERT ON upflow.import_error TO regress_upflow_app;
-GRANT SELECT, INSERT, UPDATE ON upflow.notification TO regress_upflow_app;
-GRANT SELECT ON upflow.import_history, upflow.import_errors TO regress_upflow_app;
+\set app_role regress_upflow_app
+\set recipe :abs_srcdir '/examples/app_role.sql'
+\i :recipe
 
 SET ROLE regress_upflow_app;
 

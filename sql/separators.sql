@@ -1,12 +1,8 @@
 -- The same contacts in every separator, detected or given, give the same
 -- result, values holding the other separators included.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
--- Errors raised inside the extension's functions show without their
--- PL/pgSQL call stack, which changes with every edit of a function.
-\set SHOW_CONTEXT never
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/new_extension.sql'
+\i :fixture
 
 INSERT INTO upflow.organization (organization_id, name)
 VALUES (1, 'semicolon'), (2, 'comma'), (3, 'pipe'), (4, 'tab'), (5, 'given');

@@ -1,12 +1,8 @@
 -- What a CSV may change depends on the organization's source system
 -- (SPEC section 5): every cell of the table.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
--- Errors raised inside the extension's functions show without their
--- PL/pgSQL call stack, which changes with every edit of a function.
-\set SHOW_CONTEXT never
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/new_extension.sql'
+\i :fixture
 
 -- One organization per case; each has customer C1 with contact
 -- old@c1.fr (first name Old, phone 0100000000, position Old, main).

@@ -2,11 +2,9 @@
 -- a valid line whose contact is stored with the same values is only
 -- counted.  Whatever the path, the outcome is the one SQL would decide:
 -- these cases are the edges of that shortcut.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
-\set SHOW_CONTEXT never
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/new_extension.sql'
+\i :fixture
 
 INSERT INTO upflow.organization (organization_id, name) VALUES (1, 'Acme Finance'), (2, 'Other');
 SELECT upflow.enable_csv_import(1);

@@ -1,16 +1,9 @@
 -- Every line is validated; a failed line never stops the others, and each
 -- problem is recorded with its code, field, message, hint and the line as
 -- uploaded.
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS upflow_import CASCADE;
-CREATE EXTENSION upflow_import;
-RESET client_min_messages;
--- Errors raised inside the extension's functions show without their
--- PL/pgSQL call stack, which changes with every edit of a function.
-\set SHOW_CONTEXT never
-
-INSERT INTO upflow.organization (organization_id, name) VALUES (1, 'Acme Finance');
-SELECT upflow.enable_csv_import(1);
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixture :abs_srcdir '/test/fixtures/acme.sql'
+\i :fixture
 INSERT INTO upflow.member (organization_id, email, full_name) VALUES (1, 'Claire@Acme-Finance.fr', 'Claire');
 
 CREATE TEMP TABLE f AS SELECT string_agg(l, E'\n' ORDER BY n) || E'\n' AS content FROM (VALUES

@@ -55,15 +55,10 @@ $node->safe_psql('postgres', q{
 	SELECT upflow.enable_csv_import(o) FROM unnest(ARRAY[1, 3, 4, 5, 6]) o;
 	INSERT INTO upflow.member (organization_id, member_id, email, full_name)
 	VALUES (1, 10, 'ana@acme.test', 'Ana');
-	CREATE ROLE upflow_app NOLOGIN;
-	GRANT USAGE ON SCHEMA upflow TO upflow_app;
-	GRANT SELECT ON upflow.organization, upflow.member TO upflow_app;
-	GRANT UPDATE (last_import_at) ON upflow.organization TO upflow_app;
-	GRANT SELECT, INSERT, UPDATE ON upflow.customer, upflow.contact TO upflow_app;
-	GRANT SELECT, INSERT, UPDATE, DELETE ON upflow.import TO upflow_app;
-	GRANT SELECT, INSERT ON upflow.import_error TO upflow_app;
-	GRANT SELECT, INSERT, UPDATE ON upflow.notification TO upflow_app;
-	GRANT SELECT ON upflow.import_history, upflow.import_errors TO upflow_app;
+});
+# The README's role recipe, the file itself.
+$node->safe_psql('postgres', "\\set app_role upflow_app\n\\i $root/examples/app_role.sql\n");
+$node->safe_psql('postgres', q{
 	CREATE ROLE acme_web LOGIN PASSWORD 'web secret' IN ROLE upflow_app;
 });
 

@@ -92,15 +92,8 @@ $node->safe_psql(
 	SELECT 2, customer_id, 'homer\@globex.com', 'Homer', 'Simpson' FROM upflow.customer WHERE external_id = 'G-001';
 
 	-- The application role of the README's recipe: its grants are dumped.
-	CREATE ROLE upflow_app NOLOGIN;
-	GRANT USAGE ON SCHEMA upflow TO upflow_app;
-	GRANT SELECT ON upflow.organization, upflow.member TO upflow_app;
-	GRANT UPDATE (last_import_at) ON upflow.organization TO upflow_app;
-	GRANT SELECT, INSERT, UPDATE ON upflow.customer, upflow.contact TO upflow_app;
-	GRANT SELECT, INSERT, UPDATE, DELETE ON upflow.import TO upflow_app;
-	GRANT SELECT, INSERT ON upflow.import_error TO upflow_app;
-	GRANT SELECT, INSERT, UPDATE ON upflow.notification TO upflow_app;
-	GRANT SELECT ON upflow.import_history, upflow.import_errors TO upflow_app;
+	\\set app_role upflow_app
+	\\i $root/examples/app_role.sql
 });
 
 # Synchronous imports: the sample file (3 failed lines), then a file with

@@ -104,6 +104,22 @@ my @sql = grep { $_->{lang} eq 'sql' } @blocks;
 note scalar(@sql) . ' sql blocks of ' . scalar(@blocks) . ' fenced blocks in README.md';
 cmp_ok(scalar @sql, '>=', 5, 'README.md has SQL examples');
 
+# The role recipe the README shows is examples/app_role.sql (which the
+# other tests run) with its role named upflow_app: statement for statement.
+{
+	my $statements = sub {
+		my @s = grep { /\S/ && !/^\s*--/ && !/^\\/ } split /\n/, shift;
+		s/\s+--.*$// for @s;
+		return join("\n", @s);
+	};
+	(my $file = decode('UTF-8', slurp_file("$root/examples/app_role.sql"))) =~ s/:"app_role"/upflow_app/g;
+	my ($block) = grep { $_->{text} =~ /^CREATE ROLE upflow_app NOLOGIN;/m } @sql;
+	ok(defined $block, 'README.md shows the role recipe');
+	my $shown = defined $block ? $statements->($block->{text}) : '';
+	$shown =~ s/\nCREATE ROLE (?!upflow_app ).*//s;	# the login roles that follow it
+	is($shown, $statements->($file), 'the README\'s role recipe is examples/app_role.sql');
+}
+
 # --- Fixtures for the server files the examples read -------------------------
 
 my $contacts = slurp_file("$root/examples/contacts.csv");
