@@ -35,8 +35,19 @@ OBJS = src/upflow_import.o src/csv_functions.o src/import_options.o src/prepare.
 	src/decode.o $(CORE_OBJS)
 SHLIB_LINK = -lcsv
 
+# The standard PGXS suites: `make installcheck` runs the regression tests
+# (sql/, expected/) and the isolation specs (specs/) against the server
+# the PG* variables name, then the TAP tests (t/), which start their own
+# servers (as a user other than root).  One suite alone:
+# `make installcheck ISOLATION= TAP_TESTS=` (regression),
+# `make installcheck REGRESS= TAP_TESTS=` (isolation),
+# `make installcheck REGRESS= ISOLATION= PROVE_TESTS=t/030_notify.pl` (TAP).
+# `make test` runs every suite against throwaway servers instead
+# (tools/run-tests), as root too.
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=.
+ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
+TAP_TESTS = 1
 
 # Warnings are errors in every build of this project's own code.
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter \

@@ -9,6 +9,8 @@
 #define UPFLOW_IMPORT_H
 
 #include "csv_reader.h"
+#include "contact_fields.h"
+#include "utils/jsonb.h"
 
 /* GUCs, in bytes */
 extern int	upflow_max_file_size;
@@ -45,14 +47,10 @@ extern void upflow_check_reader_result(int rc);
 /* Start reporting an import in pg_stat_progress_copy (prepare.c). */
 extern void upflow_progress_start(size_t bytes_total);
 
-#endif							/* UPFLOW_IMPORT_H */
-
 /* ----------
  * Import options and mapping (import_options.c)
  * ----------
  */
-#include "contact_fields.h"
-#include "utils/jsonb.h"
 
 typedef struct upflow_import_options
 {
@@ -90,3 +88,5 @@ extern void upflow_resolve_mapping(const char *const *headers,
 extern Jsonb *upflow_mapping_jsonb(const char *const *headers,
 										  const size_t *lengths, int nheaders,
 										  const int columns[UPF_NFIELDS]);
+
+#endif							/* UPFLOW_IMPORT_H */
