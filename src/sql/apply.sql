@@ -555,11 +555,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $function$
 DECLARE
-	decoded record;
+	decoded record := upflow.decode_upload(upflow_import.organization_id, upflow_import.content, upflow_import.options);
 BEGIN
-	PERFORM upflow.organization_for_import(upflow_import.organization_id, true);
-	decoded := upflow.decode_file(upflow_import.content,
-								  coalesce(upflow_import.options->>'encoding', 'auto'));
 	RETURN upflow.import_text(upflow_import.organization_id, decoded.content,
 							  decoded.detected_encoding, upflow_import.mapping,
 							  upflow_import.file_name, upflow_import.submitted_by,

@@ -37,32 +37,17 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $function$
 DECLARE
-	tenant constant bigint := upflow.current_organization_id();
+	org constant bigint := upflow.import_organization(error_lines_csv.import_id);
 	imp record;
 	delim text;
 	header text;
 	width integer;
 	lines text;
 BEGIN
-	-- With the tenant set, the lookup names one organization (one shard on
-	-- Citus); without it (an administrator), any organization's import.
-	IF tenant IS NOT NULL THEN
-		SELECT i.organization_id, i.file_content, i.delimiter, i.options
-		  INTO imp
-		  FROM upflow.import i
-		 WHERE i.organization_id = tenant AND i.import_id = error_lines_csv.import_id;
-	ELSE
-		SELECT i.organization_id, i.file_content, i.delimiter, i.options
-		  INTO imp
-		  FROM upflow.import i
-		 WHERE i.import_id = error_lines_csv.import_id;
-	END IF;
-	IF NOT FOUND THEN
-		-- Also for another organization's import: no existence leak.
-		RAISE EXCEPTION 'import % does not exist', error_lines_csv.import_id
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Look up your imports in upflow.import_history.';
-	END IF;
+	SELECT i.organization_id, i.file_content, i.delimiter, i.options
+	  INTO imp
+	  FROM upflow.import i
+	 WHERE i.organization_id = org AND i.import_id = error_lines_csv.import_id;
 
 	delim := coalesce(imp.delimiter, upflow.detect_delimiter(coalesce(imp.file_content, '')));
 

@@ -11,6 +11,23 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION upflow.decode_file(bytea, text) IS
 'An uploaded file''s bytes as text: UTF-8 (with or without BOM), UTF-16 by BOM, else Windows-1252, or the named encoding';
 
+-- An upload's bytes as text, after checking that the caller may import
+-- into the organization (so that nothing is decoded for a refused caller).
+CREATE OR REPLACE FUNCTION upflow.decode_upload(organization_id bigint, file bytea, options jsonb,
+												OUT content text, OUT detected_encoding text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $function$
+BEGIN
+	PERFORM upflow.organization_for_import(decode_upload.organization_id, true);
+	SELECT d.content, d.detected_encoding INTO decode_upload.content, decode_upload.detected_encoding
+	  FROM upflow.decode_file(decode_upload.file, coalesce(decode_upload.options->>'encoding', 'auto')) d;
+END
+$function$;
+
+COMMENT ON FUNCTION upflow.decode_upload(bigint, bytea, jsonb) IS
+'An upload decoded to text (option encoding), for a caller that may import into the organization';
+
 CREATE OR REPLACE FUNCTION upflow.detect_mapping(content text, mapping jsonb DEFAULT NULL, options jsonb DEFAULT '{}')
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'upflow_detect_mapping'

@@ -57,11 +57,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $function$
 DECLARE
-	decoded record;
+	decoded record := upflow.decode_upload(submit_import.organization_id, submit_import.content, submit_import.options);
 BEGIN
-	PERFORM upflow.organization_for_import(submit_import.organization_id, true);
-	decoded := upflow.decode_file(submit_import.content,
-								  coalesce(submit_import.options->>'encoding', 'auto'));
 	RETURN upflow.submit_text(submit_import.organization_id, decoded.content,
 							  decoded.detected_encoding, submit_import.mapping,
 							  submit_import.file_name, submit_import.submitted_by,
@@ -78,26 +75,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $function$
 DECLARE
-	tenant constant bigint := upflow.current_organization_id();
-	org bigint;
-	current_status text;
+	org constant bigint := upflow.import_organization(cancel_import.import_id);
 BEGIN
-	-- With the tenant set, the lookup names one organization (one shard on
-	-- Citus); without it (an administrator), any organization's import.
-	IF tenant IS NOT NULL THEN
-		SELECT i.organization_id, i.status INTO org, current_status
-		  FROM upflow.import i
-		 WHERE i.organization_id = tenant AND i.import_id = cancel_import.import_id;
-	ELSE
-		SELECT i.organization_id, i.status INTO org, current_status
-		  FROM upflow.import i
-		 WHERE i.import_id = cancel_import.import_id;
-	END IF;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'import % does not exist', cancel_import.import_id
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Look up your imports in upflow.import_history.';
-	END IF;
 	-- A worker that has claimed it holds its row lock: then it is running,
 	-- and the answer is false at once, without waiting for the worker.
 	PERFORM FROM upflow.import i

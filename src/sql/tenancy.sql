@@ -76,3 +76,35 @@ REVOKE ALL ON FUNCTION upflow.enable_csv_import(bigint, boolean) FROM PUBLIC;
 
 COMMENT ON FUNCTION upflow.enable_csv_import(bigint, boolean) IS
 'Turn CSV import on (or off) for an organization; for administrators only';
+
+-- The organization of an import the caller may see, or an ERROR "does not
+-- exist" (also for another organization's import: no existence leak).
+-- With the tenant set, the lookup names one organization (one shard on
+-- Citus); without it (an administrator), any organization's import.
+CREATE OR REPLACE FUNCTION upflow.import_organization(import_id bigint)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $function$
+DECLARE
+	tenant constant bigint := upflow.current_organization_id();
+	org bigint;
+BEGIN
+	IF tenant IS NOT NULL THEN
+		SELECT i.organization_id INTO org FROM upflow.import i
+		 WHERE i.organization_id = tenant AND i.import_id = import_organization.import_id;
+	ELSE
+		SELECT i.organization_id INTO org FROM upflow.import i
+		 WHERE i.import_id = import_organization.import_id;
+	END IF;
+	IF org IS NULL THEN
+		RAISE EXCEPTION 'import % does not exist', import_organization.import_id
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Look up your imports in upflow.import_history.';
+	END IF;
+	RETURN org;
+END
+$function$;
+
+COMMENT ON FUNCTION upflow.import_organization(bigint) IS
+'The organization of an import the caller may see; ERROR when there is none';
