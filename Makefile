@@ -9,21 +9,23 @@ EXTENSION = upflow_import
 MODULE_big = upflow_import
 EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" upflow_import.control)
 
-# SQL: every object has one source in src/sql/, in the order the full
-# script runs them.  schema.sql (tables, indexes, policies) is hand-written
-# DDL that only a new installation runs; the others are written with
-# CREATE OR REPLACE and run again by every update.  The current version's
-# scripts are built (DATA_built); released ones are committed and frozen
-# (DATA; checksums in test/upgrade/).  CONTRIBUTING.md says how to add a
-# function, a column and a release.
-SQL_SCHEMA = src/sql/schema.sql
-SQL_SOURCES = src/sql/tenant_setting.sql $(SQL_SCHEMA) src/sql/comments.sql \
+# SQL: every object has one source in src/sql/.  The tables are DDL that
+# runs once: schema.sql (the tables of 1.0), then each version's changes,
+# src/sql/updates/FROM--TO.sql, in version order; a new installation runs
+# them all, an update only its own.  Functions, views, comments and grants
+# are written with CREATE OR REPLACE (or may run again) and are run by both.
+# The current version's scripts are built (DATA_built); released ones are
+# committed and frozen (DATA; checksums in test/upgrade/).  CONTRIBUTING.md
+# says how to add a function, a column and a release.
+SQL_SCHEMA_CHANGES := $(shell ls src/sql/updates/*.sql | sort -V)
+SQL_SCHEMA = src/sql/schema.sql $(SQL_SCHEMA_CHANGES)
+SQL_REPLACEABLE = src/sql/tenant_setting.sql src/sql/comments.sql \
 	src/sql/csv.sql src/sql/tenancy.sql src/sql/prepare.sql \
 	src/sql/notifications.sql src/sql/apply.sql src/sql/history.sql \
 	src/sql/queue.sql
-SQL_REPLACEABLE = $(filter-out $(SQL_SCHEMA),$(SQL_SOURCES))
-# src/sql/updates/FROM--VERSION.sql: what an update to this version does
-# that cannot be re-run (new tables or columns, data repair).
+# In the order the full script runs them: the policies of schema.sql call
+# tenant_setting.sql's function.
+SQL_SOURCES = src/sql/tenant_setting.sql $(SQL_SCHEMA) $(filter-out src/sql/tenant_setting.sql,$(SQL_REPLACEABLE))
 SQL_UPDATES = $(wildcard src/sql/updates/*--$(EXTVERSION).sql)
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql \
 	$(patsubst src/sql/updates/%.sql,$(EXTENSION)--%.sql,$(SQL_UPDATES))
@@ -32,7 +34,7 @@ PGFILEDESC = "upflow_import - import customer contacts from CSV files"
 
 CORE_OBJS = src/csv_reader.o src/contact_fields.o
 OBJS = src/upflow_import.o src/csv_functions.o src/import_options.o src/prepare.o \
-	src/decode.o $(CORE_OBJS)
+	src/decode.o src/worker.o $(CORE_OBJS)
 SHLIB_LINK = -lcsv
 
 # The standard PGXS suites: `make installcheck` runs the regression tests

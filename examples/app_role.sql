@@ -10,9 +10,26 @@
 CREATE ROLE :"app_role" NOLOGIN;
 GRANT USAGE ON SCHEMA upflow TO :"app_role";
 GRANT SELECT ON upflow.organization, upflow.member TO :"app_role";
-GRANT UPDATE (last_import_at) ON upflow.organization TO :"app_role";   -- the per-organization import lock
+GRANT SELECT, INSERT, UPDATE ON upflow.import_lock TO :"app_role";   -- the per-organization import lock
 GRANT SELECT, INSERT, UPDATE ON upflow.customer, upflow.contact TO :"app_role";
 GRANT SELECT, INSERT, UPDATE, DELETE ON upflow.import TO :"app_role";
 GRANT SELECT, INSERT ON upflow.import_error TO :"app_role";
 GRANT SELECT, INSERT, UPDATE ON upflow.notification TO :"app_role";
 GRANT SELECT ON upflow.import_history, upflow.import_errors TO :"app_role";
+-- Identifiers of new rows (Citus draws them with the caller's rights).
+GRANT USAGE ON SEQUENCE upflow.customer_customer_id_seq, upflow.contact_contact_id_seq,
+	upflow.import_import_id_seq, upflow.import_error_import_error_id_seq,
+	upflow.notification_notification_id_seq TO :"app_role";
+-- The internal functions the public ones call (not executable by PUBLIC).
+GRANT EXECUTE ON FUNCTION upflow.organization_for_import(bigint, boolean),
+	upflow.import_organization(bigint), upflow.take_import_lock(bigint, boolean),
+	upflow.tables_distributed(), upflow.insert_rows(regclass, text, text),
+	upflow.decode_upload(bigint, bytea, jsonb),
+	upflow.store_import(bigint, text, text, jsonb, text, bigint, jsonb, text),
+	upflow.import_text(bigint, text, text, jsonb, text, bigint, jsonb),
+	upflow.submit_text(bigint, text, text, jsonb, text, bigint, jsonb),
+	upflow.apply_import(bigint, bigint, text), upflow.stage_import_lines(bigint, text, jsonb, jsonb),
+	upflow.prepare_import_lines(bigint, text, jsonb, jsonb),
+	upflow.prepare_changed_lines(bigint, text, jsonb, jsonb), upflow.unchanged_line_count(),
+	upflow.start_import_progress(bigint), upflow.end_import_progress(),
+	upflow.notify_import_finished(upflow.import) TO :"app_role";

@@ -38,7 +38,12 @@ SELECT replace(upflow.error_lines_csv(2), E'\r\n', ' | ') AS error_lines;
 SELECT upflow.submit_import(1, E'Customer;Client ID;Email\nAcme;A2;c@acme.fr\n') AS queued;
 SELECT upflow.submit_import(1, E'Customer;Client ID;Email\nAcme;A3;d@acme.fr\n') AS queued;
 SELECT upflow.cancel_import(4) AS cancelled;
+-- The worker is the administrator's (not executable by PUBLIC).
 SELECT upflow.run_pending_imports() AS ran;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT upflow.run_pending_imports() AS ran;
+SET ROLE regress_upflow_app;
 SELECT import_id, status, line_count FROM upflow.import_history;
 SELECT import_id, line_number, code FROM upflow.import_errors;
 SELECT member_id, import_id FROM upflow.notification;
@@ -78,7 +83,13 @@ SELECT upflow.apply_import(2, 1);
 UPDATE upflow.contact SET first_name = 'hacked' WHERE organization_id = 2;
 INSERT INTO upflow.contact (organization_id, customer_id, email) VALUES (2, 1, 'spy@evil.com');
 \echo :LAST_ERROR_SQLSTATE
-UPDATE upflow.organization SET last_import_at = now() WHERE organization_id = 2;
+-- The import lock needs no write on organization, and its row cannot be
+-- moved to another organization.
+UPDATE upflow.organization SET name = 'renamed' WHERE organization_id = 1;
+\echo :LAST_ERROR_SQLSTATE
+UPDATE upflow.import_lock SET organization_id = 2 WHERE organization_id = 1;
+\echo :LAST_ERROR_SQLSTATE
+SELECT organization_id FROM upflow.import_lock;
 
 -- Administration is for the extension owner only.
 SELECT upflow.enable_csv_import(1, false);

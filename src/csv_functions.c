@@ -302,6 +302,13 @@ upflow_csv_safe_line(PG_FUNCTION_ARGS)
 	data = VARDATA_ANY(raw);
 	len = VARSIZE_ANY_EXHDR(raw);
 	state.columns = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2);
+	/* Padding costs a byte a cell: a caller must not make it a gigabyte. */
+	if (state.columns < 0 || state.columns > UPFLOW_MAX_PAD_COLUMNS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("columns must be between 0 and %d", UPFLOW_MAX_PAD_COLUMNS),
+				 errdetail("The line would be padded to %d cells.", state.columns),
+				 errhint("Pass the number of columns of the file's header, or NULL.")));
 	state.delimiter = PG_ARGISNULL(1) ? '\0'
 		: upflow_delimiter_from_text(text_to_cstring(PG_GETARG_TEXT_PP(1)), "delimiter");
 	if (state.delimiter == '\0')

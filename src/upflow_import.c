@@ -25,6 +25,8 @@ PG_MODULE_MAGIC;
 
 int			upflow_max_file_size = 256 * 1024 * 1024;
 int			upflow_max_field_size = 64 * 1024;
+int			upflow_worker_lock_timeout = 10 * 1000;
+int			upflow_worker_max_attempts = 5;
 
 void		_PG_init(void);
 
@@ -56,6 +58,37 @@ _PG_init(void)
 							64 * 1024 * 1024,
 							PGC_SUSET,
 							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	/*
+	 * The worker's budgets: how long one queued import may wait for a lock
+	 * (so that one organization's locks delay the others by a bounded
+	 * time), and how often an import that met a transient failure is tried.
+	 */
+	DefineCustomIntVariable("upflow_import.worker_lock_timeout",
+							"Longest a queued import waits for one lock.",
+							"The worker runs each import with lock_timeout at most this "
+							"(0: the worker's own lock_timeout, if any); an import that "
+							"times out is tried again later.",
+							&upflow_worker_lock_timeout,
+							10 * 1000,
+							0,
+							INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("upflow_import.worker_max_attempts",
+							"How many times the worker starts a queued import.",
+							"An import that meets a deadlock, a serialization failure or a "
+							"lock timeout goes back to pending until it has been started "
+							"this many times; then it is marked failed.",
+							&upflow_worker_max_attempts,
+							5,
+							1,
+							1000,
+							PGC_SUSET,
+							0,
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("upflow_import");

@@ -12,9 +12,14 @@
 #include "contact_fields.h"
 #include "utils/jsonb.h"
 
-/* GUCs, in bytes */
+/* Most cells csv_safe_line pads a line to (a header wider than this is not a contacts file). */
+#define UPFLOW_MAX_PAD_COLUMNS 100000
+
+/* GUCs (sizes in bytes) */
 extern int	upflow_max_file_size;
 extern int	upflow_max_field_size;
+extern int	upflow_worker_lock_timeout;	/* ms */
+extern int	upflow_worker_max_attempts;
 
 /*
  * The delimiter a user passed (";", ",", "|", a tab, or the words "tab",

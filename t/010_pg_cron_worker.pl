@@ -53,7 +53,7 @@ is( $node->safe_psql(
 		'postgres',
 		q{SELECT count(*) || ' ' || min(schedule) || ' | ' || min(command) || ' | ' || min(database)
 		    FROM cron.job WHERE jobname = 'upflow_import_worker'}),
-	"1 $schedule | SELECT upflow.run_pending_imports() | postgres",
+	"1 $schedule | CALL upflow.run_import_queue() | postgres",
 	'one job upflow_import_worker, with the latest schedule, running the worker');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM cron.job'),
 	'1', 'no other job was created');
@@ -163,7 +163,7 @@ like($err, qr/DETAIL:  The import worker is scheduled with pg_cron, which this s
 	'detail names the database pg_cron runs from');
 like(
 	$err,
-	qr/HINT:  In database postgres, run: SELECT cron\.schedule_in_database\('upflow_import_worker', '\* \* \* \* \*', 'SELECT upflow\.run_pending_imports\(\)', 'nocron'\);/,
+	qr/HINT:  In database postgres, run: SELECT cron\.schedule_in_database\('upflow_import_worker', '\* \* \* \* \*', 'CALL upflow\.run_import_queue\(\)', 'nocron'\);/,
 	'hint: the command that schedules the worker from there');
 $node->stop;
 

@@ -21,8 +21,10 @@ SET jit = off
 -- Hash joins and aggregates over a file's lines: 16MB is as fast as more
 -- (measured at 1M lines) and keeps the backend's memory near 3x the file.
 SET work_mem = '16MB'
--- A custom plan would copy the file into every plan that mentions it.
-SET plan_cache_mode = force_generic_plan
+-- Custom plans: Citus routes a statement to the organization's shard by
+-- its parameter values.  The one statement that reads the file is in
+-- upflow.stage_import_lines, which forces generic plans: a custom plan
+-- would copy the file into the plan.
 AS $function$
 DECLARE
 	p_org constant bigint := apply_import.organization_id;
@@ -52,15 +54,26 @@ DECLARE
 	n_skipped integer;
 	n_warnings integer;
 	violated text;
+	started timestamptz;
+	-- Rows this import locks before it writes (see below).
+	lock_customers bigint[];
+	main_customers bigint[];
+	update_contacts bigint[];
+	locked_contacts bigint[];
+	held_contact bigint;
+	contact_id_locked bigint;
+	account_manager_emails text[];
+	existing_customers text[];
 BEGIN
 	org := upflow.organization_for_import(p_org, true);
 
-	-- Serialize the organization's imports: the row lock lasts until the
-	-- end of the transaction.
-	UPDATE upflow.organization o SET last_import_at = now() WHERE o.organization_id = p_org;
+	-- Serialize the organization's imports (until the end of the
+	-- transaction).  The first lock the import takes.
+	PERFORM upflow.take_import_lock(p_org, true);
 
 	-- Not i.*: a row variable would hold a detoasted copy of the file.
-	SELECT i.status, i.mapping, i.options INTO imp_status, imp_mapping, imp_options
+	SELECT i.status, i.mapping, i.options, i.started_at
+	  INTO imp_status, imp_mapping, imp_options, started
 	  FROM upflow.import i
 	 WHERE i.organization_id = p_org AND i.import_id = p_import
 	   FOR UPDATE;
@@ -102,8 +115,12 @@ BEGIN
 				  HINT = 'Remove the option: lines of unknown customers then fail with customer_not_found.';
 	END IF;
 
+	-- The clock, not the transaction's start: a worker runs many imports in
+	-- one transaction.  (Not coalesce(i.started_at, now()) in the statement:
+	-- Citus refuses volatile functions inside COALESCE.)
+	started := coalesce(started, clock_timestamp());
 	UPDATE upflow.import i
-	   SET status = 'running', started_at = coalesce(i.started_at, now()),
+	   SET status = 'running', started_at = started,
 		   delimiter = resolved->>'delimiter', mapping = mapped
 	 WHERE i.organization_id = p_org AND i.import_id = p_import;
 
@@ -129,9 +146,7 @@ BEGIN
 		failed boolean, supersedes boolean, first_of_customer boolean,
 		skipped boolean, last_line integer
 	) ON COMMIT DROP;
-	INSERT INTO upflow_import_line
-	SELECT p.*, false, NULL
-	  FROM upflow.prepare_changed_lines(p_org, apply_import.content, mapped, imp_options) p;
+	PERFORM upflow.stage_import_lines(p_org, apply_import.content, mapped, imp_options);
 
 	SELECT count(*) + upflow.unchanged_line_count(), count(*) FILTER (WHERE l.supersedes)
 	  INTO n_lines, n_repeats
@@ -152,39 +167,57 @@ BEGIN
 		 WHERE l.line_number = d.line_number AND d.rank_from_last > 1;
 	END IF;
 
+	-- The members the file names as account managers, by email, looked up
+	-- once (a single-shard query on Citus).
+	IF mapped->>'account_manager_email' IS NOT NULL THEN
+		SELECT array_agg(DISTINCT lower(l.account_manager_email)) INTO account_manager_emails
+		  FROM upflow_import_line l
+		 WHERE l.account_manager_email IS NOT NULL AND NOT l.failed;
+	END IF;
+	IF to_regclass('pg_temp.upflow_import_member') IS NOT NULL THEN
+		DROP TABLE pg_temp.upflow_import_member;
+	END IF;
+	CREATE TEMP TABLE upflow_import_member ON COMMIT DROP AS
+	SELECT m.member_id, lower(m.email) AS email
+	  FROM upflow.member m
+	 WHERE m.organization_id = p_org AND lower(m.email) = ANY (coalesce(account_manager_emails, '{}'));
+
 	-- Customers of the file that do not exist yet, when the source system
 	-- lets CSV create them, and only for a customer one of whose lines
-	-- will be applied (a failed line creates nothing).
-	IF create_customers AND main_info_allowed AND n_repeats = 0
-	   AND mapped->>'account_manager_email' IS NULL THEN
-		-- Without repeated contacts no line is skipped, and without account
-		-- managers every valid line may create its customer: the first
-		-- valid line of each customer, flagged by prepare_changed_lines.
-		INSERT INTO upflow.customer (organization_id, external_id, name)
-		SELECT p_org, l.external_id, l.customer_name
-		  FROM upflow_import_line l
-		 WHERE l.first_of_customer
-		   AND NOT EXISTS (SELECT FROM upflow.customer c
-							WHERE c.organization_id = p_org
-							  AND c.external_id = l.external_id)
-		 ORDER BY l.line_number;
-	ELSIF create_customers AND main_info_allowed THEN
-		INSERT INTO upflow.customer (organization_id, external_id, name)
-		SELECT p_org, l.external_id, l.customer_name
-		  FROM upflow_import_line l
-		  JOIN (SELECT f.external_id, min(f.line_number) AS first_line
-				  FROM upflow_import_line f
-				 WHERE NOT f.failed AND NOT f.skipped
-				   -- (first: on a re-import every customer exists)
-				   AND NOT EXISTS (SELECT FROM upflow.customer c
-									WHERE c.organization_id = p_org
-									  AND c.external_id = f.external_id)
-				   AND (f.account_manager_email IS NULL
-						OR EXISTS (SELECT FROM upflow.member m
-									WHERE m.organization_id = p_org
-									  AND lower(m.email) = lower(f.account_manager_email)))
-				 GROUP BY f.external_id) fl ON fl.first_line = l.line_number
-		 ORDER BY l.line_number;
+	-- will be applied (a failed line creates nothing): the first such
+	-- line of each customer gives its name.
+	IF create_customers AND main_info_allowed THEN
+		IF to_regclass('pg_temp.upflow_import_new_customer') IS NOT NULL THEN
+			DROP TABLE pg_temp.upflow_import_new_customer;
+		END IF;
+		IF n_repeats = 0 AND mapped->>'account_manager_email' IS NULL THEN
+			-- Without repeated contacts no line is skipped, and without
+			-- account managers every valid line may create its customer:
+			-- the first valid line of each, flagged by prepare_changed_lines.
+			CREATE TEMP TABLE upflow_import_new_customer ON COMMIT DROP AS
+			SELECT l.line_number, l.external_id, l.customer_name
+			  FROM upflow_import_line l
+			 WHERE l.first_of_customer;
+		ELSE
+			CREATE TEMP TABLE upflow_import_new_customer ON COMMIT DROP AS
+			SELECT DISTINCT ON (l.external_id) l.line_number, l.external_id, l.customer_name
+			  FROM upflow_import_line l
+			 WHERE NOT l.failed AND NOT l.skipped
+			   AND (l.account_manager_email IS NULL
+					OR lower(l.account_manager_email) IN (SELECT m.email FROM upflow_import_member m))
+			 ORDER BY l.external_id, l.line_number;
+		END IF;
+		-- Those that exist, looked up by key (on a re-import, all of them).
+		SELECT array_agg(c.external_id) INTO existing_customers
+		  FROM upflow.customer c
+		 WHERE c.organization_id = p_org
+		   AND c.external_id = ANY (ARRAY(SELECT n.external_id FROM upflow_import_new_customer n));
+		IF existing_customers IS NOT NULL THEN
+			DELETE FROM upflow_import_new_customer n WHERE n.external_id = ANY (existing_customers);
+		END IF;
+		PERFORM upflow.insert_rows('upflow.customer', 'organization_id, external_id, name',
+			format('SELECT %L::bigint, n.external_id, n.customer_name FROM pg_temp.upflow_import_new_customer n ORDER BY n.line_number',
+				   p_org));
 	END IF;
 
 	-- Each line against the tables: what it would change, and its action.
@@ -214,8 +247,8 @@ BEGIN
 		  FROM upflow_import_line l
 		  LEFT JOIN upflow.customer c
 			ON c.organization_id = p_org AND c.external_id = l.external_id
-		  LEFT JOIN upflow.member m
-			ON m.organization_id = p_org AND lower(m.email) = lower(l.account_manager_email)
+		  LEFT JOIN upflow_import_member m
+			ON m.email = lower(l.account_manager_email)
 		  LEFT JOIN upflow.contact ct
 			ON ct.organization_id = p_org AND ct.customer_id = c.customer_id
 		   AND lower(ct.email) = lower(l.email)
@@ -259,15 +292,64 @@ BEGIN
 	 -- customer that names one decides, changed or not.
 	 WHERE a.action <> 'unchanged' OR a.has_problem OR a.account_manager_id IS NOT NULL;
 
-	-- The main contacts being replaced lose the flag first: the partial
-	-- unique index cannot be deferred, so demote, then promote.  A main
-	-- contact that a concurrent transaction designated, and committed while
-	-- these statements waited for it, is not among those they demote (their
-	-- snapshots predate it): the promotion then fails on the index, and the
-	-- three statements run again with fresh snapshots, demoting it in turn
-	-- (the latest designation wins).
-	FOR attempt IN 1..5 LOOP
+	/*
+	 * Row locks, all taken before the first write, in an order that cannot
+	 * deadlock with the application's own edits (README, "Editing contacts
+	 * while imports run"): first the customers whose main contact or
+	 * account manager the import changes, in customer_id order, waiting for
+	 * each (an application that switches a main contact locks the customer
+	 * first, as upflow.set_main_contact does, and so waits here without
+	 * holding a contact); then the contacts the import updates and the
+	 * current main contacts of those customers, all at once or none: when
+	 * another transaction holds one, the import lets go of the others,
+	 * waits for that one alone, and tries again.  It never holds a contact
+	 * while it waits for another, so an edit that locks contacts in any
+	 * order may wait for the import, but never deadlocks with it.
+	 */
+	SELECT coalesce(array_agg(DISTINCT r.customer_id) FILTER (WHERE r.set_main AND r.is_main
+															   AND r.action IN ('created', 'updated')), '{}'),
+		   coalesce(array_agg(DISTINCT r.customer_id) FILTER (WHERE (r.set_main AND r.is_main
+																	  AND r.action IN ('created', 'updated'))
+															  OR r.manager_changes), '{}'),
+		   coalesce(array_agg(r.contact_id) FILTER (WHERE r.action = 'updated' AND r.contact_changes), '{}')
+	  INTO main_customers, lock_customers, update_contacts
+	  FROM upflow_import_result r
+	 WHERE r.customer_id IS NOT NULL;
+	IF cardinality(lock_customers) > 0 THEN
+		PERFORM FROM upflow.customer c
+		  WHERE c.organization_id = p_org AND c.customer_id = ANY (lock_customers)
+		  ORDER BY c.customer_id
+		    FOR NO KEY UPDATE;
+	END IF;
+
+	FOR attempt IN 1..1000 LOOP
 		BEGIN
+			locked_contacts := '{}';
+			FOR contact_id_locked IN
+				SELECT ct.contact_id FROM upflow.contact ct
+				 WHERE ct.organization_id = p_org
+				   AND (ct.contact_id = ANY (update_contacts)
+						OR (ct.customer_id = ANY (main_customers) AND ct.is_main))
+				   FOR NO KEY UPDATE SKIP LOCKED
+			LOOP
+				locked_contacts := locked_contacts || contact_id_locked;
+			END LOOP;
+			SELECT w.id INTO held_contact
+			  FROM (SELECT ct.contact_id AS id FROM upflow.contact ct
+					 WHERE ct.organization_id = p_org
+					   AND (ct.contact_id = ANY (update_contacts)
+							OR (ct.customer_id = ANY (main_customers) AND ct.is_main))
+					EXCEPT
+					SELECT unnest(locked_contacts)) w
+			 LIMIT 1;
+			IF held_contact IS NOT NULL THEN
+				RAISE EXCEPTION USING ERRCODE = 'UFLCK', MESSAGE = 'a contact is locked';
+			END IF;
+
+			-- The main contacts being replaced lose the flag first (the
+			-- partial unique index cannot be deferred: demote, then promote),
+			-- as they are now: a designation committed since the import read
+			-- the tables is replaced too (the latest designation wins).
 			UPDATE upflow.contact ct
 			   SET is_main = false, updated_at = now(), last_import_id = p_import
 			  FROM upflow_import_result r
@@ -289,21 +371,43 @@ BEGIN
 			   AND r.action = 'updated' AND r.contact_changes;
 
 			-- New contacts.
-			INSERT INTO upflow.contact (organization_id, customer_id, email, first_name, family_name,
-										phone, position, is_main, last_import_id)
-			SELECT p_org, r.customer_id, r.email, r.first_name, r.family_name, r.phone,
-				   CASE WHEN position_allowed THEN r.position END,
-				   main_allowed AND coalesce(r.is_main, false), p_import
-			  FROM upflow_import_result r
-			 WHERE r.action = 'created'
-			 ORDER BY r.line_number;
+			PERFORM upflow.insert_rows('upflow.contact',
+				'organization_id, customer_id, email, first_name, family_name, phone, position, is_main, last_import_id',
+				format($q$SELECT %1$L::bigint, r.customer_id, r.email, r.first_name, r.family_name, r.phone,
+								  CASE WHEN %3$L::boolean THEN r.position END,
+								  %4$L::boolean AND coalesce(r.is_main, false), %2$L::bigint
+							 FROM pg_temp.upflow_import_result r
+							WHERE r.action = 'created'
+							ORDER BY r.line_number$q$,
+					   p_org, p_import, position_allowed, main_allowed));
 			EXIT;
-		EXCEPTION WHEN unique_violation THEN
-			GET STACKED DIAGNOSTICS violated = CONSTRAINT_NAME;
-			IF violated IS DISTINCT FROM 'contact_one_main_key' OR attempt = 5 THEN
-				RAISE;
-			END IF;
+		EXCEPTION
+			WHEN SQLSTATE 'UFLCK' THEN
+				-- Every lock of this attempt is released: wait for the contact
+				-- another transaction holds, alone, then let it go again.
+				BEGIN
+					PERFORM FROM upflow.contact ct
+					  WHERE ct.organization_id = p_org AND ct.contact_id = held_contact
+					    FOR NO KEY UPDATE;
+					RAISE EXCEPTION USING ERRCODE = 'UFLCK', MESSAGE = 'waited';
+				EXCEPTION WHEN SQLSTATE 'UFLCK' THEN
+					NULL;
+				END;
+			WHEN unique_violation THEN
+				-- A main contact promoted by a transaction that locked no
+				-- contact of ours, for a customer that had none: try again,
+				-- demoting it in turn.
+				GET STACKED DIAGNOSTICS violated = CONSTRAINT_NAME;
+				IF violated IS DISTINCT FROM 'contact_one_main_key' THEN
+					RAISE;
+				END IF;
 		END;
+		IF attempt = 1000 THEN
+			RAISE EXCEPTION 'could not lock the contacts of import %', p_import
+				USING ERRCODE = 'lock_not_available',
+					  DETAIL = 'Other transactions kept changing them.',
+					  HINT = 'Import the file again.';
+		END IF;
 	END LOOP;
 
 	-- Account managers: the last applied line of a customer decides.
@@ -345,15 +449,18 @@ BEGIN
 	-- prepare_contacts found, then those found against the tables.
 	-- Most imports have few problems: look for them only if there are.
 	IF ignored_message <> '' OR EXISTS (SELECT FROM upflow_import_result r WHERE r.has_problem) THEN
-	INSERT INTO upflow.import_error (organization_id, import_id, line_number, severity, code,
-									 field, message, hint, raw_line)
+	IF to_regclass('pg_temp.upflow_import_problem') IS NOT NULL THEN
+		DROP TABLE pg_temp.upflow_import_problem;
+	END IF;
+	CREATE TEMP TABLE upflow_import_problem ON COMMIT DROP AS
 	WITH problem AS MATERIALIZED (
 		SELECT r.*, l.raw_line
 		  FROM upflow_import_result r
 		  JOIN upflow_import_line l ON l.line_number = r.line_number
 		 WHERE r.has_problem
 	)
-	SELECT p_org, p_import, x.line_number, x.severity, x.code, x.field, x.message, x.hint, x.raw_line
+	SELECT row_number() OVER (ORDER BY x.line_number NULLS FIRST, x.source, x.ordinal) AS ordinal,
+		   x.line_number, x.severity, x.code, x.field, x.message, x.hint, x.raw_line
 	  FROM (
 	SELECT NULL::integer AS line_number, 0 AS source, 0::bigint AS ordinal,
 		   'warning' AS severity, 'fields_managed_by_integration' AS code,
@@ -416,6 +523,10 @@ BEGIN
 	 WHERE r.action = 'skipped'
 	) x
 	 ORDER BY x.line_number NULLS FIRST, x.source, x.ordinal;
+	PERFORM upflow.insert_rows('upflow.import_error',
+		'organization_id, import_id, line_number, severity, code, field, message, hint, raw_line',
+		format($q$SELECT %L::bigint, %L::bigint, p.line_number, p.severity, p.code, p.field, p.message, p.hint, p.raw_line
+					FROM pg_temp.upflow_import_problem p ORDER BY p.ordinal$q$, p_org, p_import));
 	END IF;
 
 	SELECT count(*) FILTER (WHERE r.action = 'created'),
@@ -435,7 +546,7 @@ BEGIN
 					   WHEN n_created + n_updated + n_unchanged + n_skipped = 0 THEN 'failed'
 					   ELSE 'partially_succeeded'
 				   END,
-		   finished_at = now(),
+		   finished_at = clock_timestamp(),
 		   line_count = n_lines, created_count = n_created, updated_count = n_updated,
 		   unchanged_count = n_unchanged, failed_count = n_failed, skipped_count = n_skipped,
 		   warning_count = n_warnings,
@@ -449,8 +560,71 @@ BEGIN
 END
 $function$;
 
+REVOKE ALL ON FUNCTION upflow.apply_import(bigint, bigint, text) FROM PUBLIC;
+
 COMMENT ON FUNCTION upflow.apply_import(bigint, bigint, text) IS
 'Apply a stored import (its file, mapping and options) to the contacts; used by upflow_import and the worker';
+
+-- Make a contact its customer's only main contact, the way an application
+-- should (README, "Editing contacts while imports run"): the customer row
+-- first, then demote, then promote.  An import changing the same customer
+-- takes the same customer lock first, so the two never deadlock: the later
+-- one waits, and its designation wins.
+CREATE OR REPLACE FUNCTION upflow.set_main_contact(organization_id bigint, contact_id bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $function$
+DECLARE
+	p_org constant bigint := set_main_contact.organization_id;
+	p_contact constant bigint := set_main_contact.contact_id;
+	p_customer bigint;
+BEGIN
+	PERFORM upflow.organization_for_import(p_org, false);
+	SELECT ct.customer_id INTO p_customer FROM upflow.contact ct
+	 WHERE ct.organization_id = p_org AND ct.contact_id = p_contact;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'contact % does not exist', p_contact
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Pass the contact_id of a contact of your organization.';
+	END IF;
+	PERFORM FROM upflow.customer c
+	  WHERE c.organization_id = p_org AND c.customer_id = p_customer
+	    FOR NO KEY UPDATE;
+	UPDATE upflow.contact ct SET is_main = false, updated_at = now()
+	 WHERE ct.organization_id = p_org AND ct.customer_id = p_customer AND ct.is_main
+	   AND ct.contact_id <> p_contact;
+	UPDATE upflow.contact ct SET is_main = true, updated_at = now()
+	 WHERE ct.organization_id = p_org AND ct.contact_id = p_contact AND NOT ct.is_main;
+END
+$function$;
+
+COMMENT ON FUNCTION upflow.set_main_contact(bigint, bigint) IS
+'Make a contact its customer''s only main contact, locking the customer first (never deadlocks with an import)';
+
+-- The prepared lines of a file into the import's temporary table
+-- upflow_import_line (apply_import creates it).
+CREATE OR REPLACE FUNCTION upflow.stage_import_lines(organization_id bigint, content text,
+													 mapping jsonb, options jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- A custom plan would copy the file into the plan; the statement reads
+-- only the file and a temporary table, so it needs no custom plan.
+SET plan_cache_mode = force_generic_plan
+AS $function$
+BEGIN
+	INSERT INTO pg_temp.upflow_import_line
+	SELECT p.*, false, NULL
+	  FROM upflow.prepare_changed_lines(stage_import_lines.organization_id, stage_import_lines.content,
+										stage_import_lines.mapping, stage_import_lines.options) p;
+END
+$function$;
+
+REVOKE ALL ON FUNCTION upflow.stage_import_lines(bigint, text, jsonb, jsonb) FROM PUBLIC;
+
+COMMENT ON FUNCTION upflow.stage_import_lines(bigint, text, jsonb, jsonb) IS
+'The lines of a file that an import applies, prepared, into its temporary table upflow_import_line';
 
 -- Store an import: its file (decoded), the mapping asked for, the options.
 CREATE OR REPLACE FUNCTION upflow.store_import(organization_id bigint, content text, encoding text,
@@ -465,9 +639,11 @@ AS $function$
 DECLARE
 	new_id bigint;
 BEGIN
-	INSERT INTO upflow.import (organization_id, status, file_name, file_content, encoding,
+	-- submitted_at: the clock (row-level security accepts a tenant's new
+	-- import only with a submission time of now).
+	INSERT INTO upflow.import (organization_id, status, submitted_at, file_name, file_content, encoding,
 							   file_sha256, mapping, options, submitted_by)
-	VALUES (store_import.organization_id, store_import.status, store_import.file_name,
+	VALUES (store_import.organization_id, store_import.status, clock_timestamp(), store_import.file_name,
 			store_import.content, store_import.encoding,
 			upflow.file_sha256(store_import.content),
 			store_import.mapping, coalesce(store_import.options, '{}') - 'dry_run',
@@ -476,6 +652,8 @@ BEGIN
 	RETURN new_id;
 END
 $function$;
+
+REVOKE ALL ON FUNCTION upflow.store_import(bigint, text, text, jsonb, text, bigint, jsonb, text) FROM PUBLIC;
 
 COMMENT ON FUNCTION upflow.store_import(bigint, text, text, jsonb, text, bigint, jsonb, text) IS
 'Insert an import row with its file; used by upflow_import and submit_import';
@@ -526,6 +704,8 @@ BEGIN
 	RETURN imp;
 END
 $function$;
+
+REVOKE ALL ON FUNCTION upflow.import_text(bigint, text, text, jsonb, text, bigint, jsonb) FROM PUBLIC;
 
 COMMENT ON FUNCTION upflow.import_text(bigint, text, text, jsonb, text, bigint, jsonb) IS
 'Synchronous import of a decoded file; upflow_import calls it';

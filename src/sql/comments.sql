@@ -21,8 +21,6 @@ COMMENT ON COLUMN upflow.organization.api_overrules_csv IS
 'When true (api and salesforce_api source systems) the API owns what it sets and CSV cannot change it';
 COMMENT ON COLUMN upflow.organization.created_at IS
 'When the organization was created';
-COMMENT ON COLUMN upflow.organization.last_import_at IS
-'When the latest import of the organization started; updating it locks the row, which serializes imports';
 
 COMMENT ON TABLE upflow.member IS
 'Users of an organization: submitters of imports and account managers of customers';
@@ -129,6 +127,12 @@ COMMENT ON COLUMN upflow.import.warning_count IS
 'Warnings of the import (in upflow.import_error), line-level and import-level';
 COMMENT ON COLUMN upflow.import.skipped_count IS
 'Lines left out because a later line of the file names the same contact (duplicate_line)';
+COMMENT ON COLUMN upflow.import.attempts IS
+'How many times the worker started the import and met a transient failure (deadlock, serialization failure, lock timeout)';
+COMMENT ON COLUMN upflow.import.last_error IS
+'The transient failure of the latest attempt, while the import waits to be tried again';
+COMMENT ON COLUMN upflow.import.next_attempt_at IS
+'Earliest time the worker tries a pending import again after a transient failure';
 COMMENT ON COLUMN upflow.import.error IS
 'Why the whole import failed, when it did';
 
@@ -172,6 +176,19 @@ COMMENT ON COLUMN upflow.notification.read_at IS
 COMMENT ON COLUMN upflow.notification.message IS
 'The notification text: the import, its file, its status and counts';
 
+COMMENT ON TABLE upflow.import_lock IS
+'One row per organization that has imported: the row lock every import takes, so that an organization''s imports run one at a time';
+COMMENT ON COLUMN upflow.import_lock.organization_id IS
+'The organization the lock serializes';
+COMMENT ON COLUMN upflow.import_lock.locked_at IS
+'When the latest import of the organization took the lock (NULL before its first)';
+
+COMMENT ON POLICY import_lock_tenant ON upflow.import_lock IS
+'Rows of the organization named by upflow.organization_id only';
+COMMENT ON POLICY import_queue_insert ON upflow.import IS
+'A tenant queues an import as pending or running, submitted now, never started: only the worker schedules imports';
+COMMENT ON POLICY import_queue_update ON upflow.import IS
+'A tenant never puts an import (back) in the queue: only the worker does';
 COMMENT ON POLICY organization_tenant ON upflow.organization IS
 'Rows of the organization named by upflow.organization_id only';
 COMMENT ON POLICY member_tenant ON upflow.member IS

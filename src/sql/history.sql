@@ -53,7 +53,7 @@ BEGIN
 
 	IF coalesce((imp.options->>'header')::boolean, true) THEN
 		header := upflow.file_header_line(coalesce(imp.file_content, ''));
-		SELECT cardinality(p.fields) INTO width FROM upflow.parse_csv(header, delim) p;
+		SELECT least(cardinality(p.fields), 100000) INTO width FROM upflow.parse_csv(header, delim) p;
 		header := upflow.csv_safe_line(header, delim) || delim || 'Error' || E'\r\n';
 	END IF;
 

@@ -25,6 +25,8 @@ BEGIN
 END
 $function$;
 
+REVOKE ALL ON FUNCTION upflow.decode_upload(bigint, bytea, jsonb) FROM PUBLIC;
+
 COMMENT ON FUNCTION upflow.decode_upload(bigint, bytea, jsonb) IS
 'An upload decoded to text (option encoding), for a caller that may import into the organization';
 
@@ -52,6 +54,8 @@ RETURNS void
 AS 'MODULE_PATHNAME', 'upflow_start_import_progress'
 LANGUAGE C VOLATILE;
 
+REVOKE ALL ON FUNCTION upflow.start_import_progress(bigint) FROM PUBLIC;
+
 COMMENT ON FUNCTION upflow.start_import_progress(bigint) IS
 'Start reporting this backend''s import in pg_stat_progress_copy (bytes, then lines)';
 
@@ -59,6 +63,8 @@ CREATE OR REPLACE FUNCTION upflow.end_import_progress()
 RETURNS void
 AS 'MODULE_PATHNAME', 'upflow_end_import_progress'
 LANGUAGE C VOLATILE;
+
+REVOKE ALL ON FUNCTION upflow.end_import_progress() FROM PUBLIC;
 
 COMMENT ON FUNCTION upflow.end_import_progress() IS
 'Stop reporting this backend''s import in pg_stat_progress_copy';
@@ -73,6 +79,8 @@ AS 'MODULE_PATHNAME', 'upflow_prepare_contacts'
 LANGUAGE C STABLE
 ROWS 100000;
 
+REVOKE ALL ON FUNCTION upflow.prepare_import_lines(bigint, text, jsonb, jsonb) FROM PUBLIC;
+
 COMMENT ON FUNCTION upflow.prepare_import_lines(bigint, text, jsonb, jsonb) IS
 'prepare_contacts for the import itself: also whether each line failed validation and whether an earlier valid line names the same contact';
 
@@ -86,6 +94,8 @@ AS 'MODULE_PATHNAME', 'upflow_prepare_changed_lines'
 LANGUAGE C STABLE
 ROWS 100000;
 
+REVOKE ALL ON FUNCTION upflow.prepare_changed_lines(bigint, text, jsonb, jsonb) FROM PUBLIC;
+
 COMMENT ON FUNCTION upflow.prepare_changed_lines(bigint, text, jsonb, jsonb) IS
 'prepare_import_lines without the lines that would change nothing (valid, without problems, contact stored with the same values, named by no other line), and whether each line is the first valid line of its customer; upflow.unchanged_line_count() counts the lines left out';
 
@@ -93,6 +103,8 @@ CREATE OR REPLACE FUNCTION upflow.unchanged_line_count()
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'upflow_unchanged_line_count'
 LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+
+REVOKE ALL ON FUNCTION upflow.unchanged_line_count() FROM PUBLIC;
 
 COMMENT ON FUNCTION upflow.unchanged_line_count() IS
 'How many lines the last upflow.prepare_changed_lines call of this session left out as unchanged';

@@ -1,11 +1,14 @@
 /*
- * src/sql/schema.sql -- the data model: tables, indexes, row-level
- * security and its policies, and their registration for pg_dump.
+ * src/sql/schema.sql -- the data model as release 1.0 created it: tables,
+ * indexes, row-level security and its policies, and their registration
+ * for pg_dump.
  *
- * Hand-written DDL that runs once, in the full install script only: an
- * upgrade changes the schema in src/sql/updates/FROM--TO.sql.
+ * DDL that runs once.  It never changes: each later version's changes to
+ * the tables are in src/sql/updates/FROM--TO.sql, which a new installation
+ * runs after this file, in version order, and an update runs alone.  So the
+ * tables of a new and of an updated database are made by the same
+ * statements, columns in the same order.
  */
-
 /*
  * Every table is tenant-scoped: its primary key and every unique
  * constraint lead with organization_id, foreign keys stay inside one

@@ -52,6 +52,8 @@ BEGIN
 END
 $function$;
 
+REVOKE ALL ON FUNCTION upflow.organization_for_import(bigint, boolean) FROM PUBLIC;
+
 COMMENT ON FUNCTION upflow.organization_for_import(bigint, boolean) IS
 'The organization row, after checking the caller may work on it (and, with importing, that CSV import is enabled)';
 
@@ -69,6 +71,10 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Create the organization first: INSERT INTO upflow.organization (name) VALUES (...).';
 	END IF;
+	-- Its import lock, so that no import has to create it.
+	INSERT INTO upflow.import_lock (organization_id)
+	VALUES (enable_csv_import.organization_id)
+	ON CONFLICT ON CONSTRAINT import_lock_pkey DO NOTHING;
 END
 $function$;
 
@@ -106,5 +112,123 @@ BEGIN
 END
 $function$;
 
+REVOKE ALL ON FUNCTION upflow.import_organization(bigint) FROM PUBLIC;
+
 COMMENT ON FUNCTION upflow.import_organization(bigint) IS
 'The organization of an import the caller may see; ERROR when there is none';
+
+-- The organization's import lock, held to the end of the transaction: an
+-- organization's imports run one at a time, other organizations' in
+-- parallel.  A row lock on upflow.import_lock (created by the first
+-- import), not an advisory lock: a row lock holds on every node of a
+-- Citus cluster.  With wait false, returns false at once when another
+-- transaction holds it (the worker skips that organization).
+CREATE OR REPLACE FUNCTION upflow.take_import_lock(org bigint, wait boolean DEFAULT true)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $function$
+DECLARE
+	previous_lock_timeout constant text := current_setting('lock_timeout');
+BEGIN
+	IF wait THEN
+		INSERT INTO upflow.import_lock AS l (organization_id, locked_at)
+		VALUES (take_import_lock.org, clock_timestamp())
+		ON CONFLICT (organization_id) DO UPDATE SET locked_at = excluded.locked_at;
+		RETURN true;
+	END IF;
+	-- The row, if this is the organization's first import.  A conflict with
+	-- a committed row does not wait (even when another transaction holds
+	-- its lock); one with a row another transaction is inserting would:
+	-- that transaction holds the lock, so give up at once.
+	IF NOT EXISTS (SELECT FROM upflow.import_lock l WHERE l.organization_id = take_import_lock.org) THEN
+		BEGIN
+			PERFORM set_config('lock_timeout', '1ms', true);
+			INSERT INTO upflow.import_lock (organization_id)
+			VALUES (take_import_lock.org)
+			ON CONFLICT (organization_id) DO NOTHING;
+			PERFORM set_config('lock_timeout', previous_lock_timeout, true);
+		EXCEPTION WHEN lock_not_available THEN
+			RETURN false;
+		END;
+	END IF;
+	PERFORM FROM upflow.import_lock l
+	  WHERE l.organization_id = take_import_lock.org
+	    FOR NO KEY UPDATE SKIP LOCKED;
+	IF NOT FOUND THEN
+		RETURN false;
+	END IF;
+	UPDATE upflow.import_lock l SET locked_at = clock_timestamp()
+	 WHERE l.organization_id = take_import_lock.org;
+	RETURN true;
+END
+$function$;
+
+REVOKE ALL ON FUNCTION upflow.take_import_lock(bigint, boolean) FROM PUBLIC;
+
+COMMENT ON FUNCTION upflow.take_import_lock(bigint, boolean) IS
+'Take the organization''s import lock until the end of the transaction (without wait: false when another transaction holds it)';
+
+-- Whether the extension's tables are distributed by Citus: some writes
+-- then take another form (see upflow.insert_rows).
+CREATE OR REPLACE FUNCTION upflow.tables_distributed()
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $function$
+DECLARE
+	distributed boolean := false;
+BEGIN
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+		EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1)'
+		   INTO distributed USING 'upflow.contact'::regclass;
+	END IF;
+	RETURN distributed;
+END
+$function$;
+
+REVOKE ALL ON FUNCTION upflow.tables_distributed() FROM PUBLIC;
+
+COMMENT ON FUNCTION upflow.tables_distributed() IS
+'Whether upflow.contact is a Citus distributed table';
+
+-- INSERT INTO target (columns) rows, where rows is a SELECT over the
+-- import's temporary tables (its constants written in it).  On one
+-- server, one INSERT ... SELECT.  On Citus, where an INSERT ... SELECT from
+-- a table of the coordinator is run as a COPY into the shard (which
+-- row-level security refuses), the rows go as multi-row INSERT ... VALUES
+-- statements of at most 1000 rows, each routed to the organization's shard.
+CREATE OR REPLACE FUNCTION upflow.insert_rows(target regclass, columns text, rows text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $function$
+DECLARE
+	batch text;
+	inserted bigint := 0;
+	n bigint;
+BEGIN
+	IF NOT upflow.tables_distributed() THEN
+		EXECUTE format('INSERT INTO %s (%s) %s', target, columns, rows);
+		GET DIAGNOSTICS inserted = ROW_COUNT;
+		RETURN inserted;
+	END IF;
+	FOR batch, n IN EXECUTE format(
+		$q$SELECT string_agg(r.v, ',' ORDER BY r.ordinal), count(*)
+			 FROM (SELECT x.ordinal, '(' || (SELECT string_agg(quote_nullable(e.value), ',' ORDER BY e.ordinality)
+											   FROM json_each_text(x.j) WITH ORDINALITY AS e) || ')' AS v
+					 FROM (SELECT row_to_json(s) AS j, row_number() OVER () AS ordinal FROM (%s) s) x) r
+			GROUP BY (r.ordinal - 1) / 1000
+			ORDER BY min(r.ordinal)$q$, rows)
+	LOOP
+		EXECUTE format('INSERT INTO %s (%s) VALUES %s', target, columns, batch);
+		inserted := inserted + n;
+	END LOOP;
+	RETURN inserted;
+END
+$function$;
+
+REVOKE ALL ON FUNCTION upflow.insert_rows(regclass, text, text) FROM PUBLIC;
+
+COMMENT ON FUNCTION upflow.insert_rows(regclass, text, text) IS
+'Insert the rows of a query into a table: one INSERT ... SELECT, or on Citus multi-row INSERT ... VALUES routed to the shard';

@@ -1,9 +1,62 @@
 /*
- * src/sql/updates/1.0--1.1.sql -- what the update from 1.0 to 1.1 does
- * besides (re)defining the functions, views and comments of src/sql/.
- *
- * Nothing: 1.1 changes no table.  Its new functions (prepare_changed_lines,
- * unchanged_line_count), the new apply_import and run_pending_imports and
- * the comments on every column come from the sources that follow in the
- * generated script.
+ * src/sql/updates/1.0--1.1.sql -- the changes of 1.1 to the tables (run
+ * after schema.sql by a new installation, alone by an update from 1.0).
  */
+
+/*
+ * The per-organization import lock.  Imports of one organization serialize
+ * on a row lock of this table, which an application role may take with
+ * plain table privileges (INSERT, UPDATE) that let it change nothing else:
+ * its only other column is the time of the latest import, and row-level
+ * security keeps it on its own organization's row.  1.0 locked the
+ * organization row, which needed UPDATE (last_import_at) on organization:
+ * a column grant, which Citus refuses, on a table the specification keeps
+ * writable by the extension's owner only.  A row is created by
+ * enable_csv_import, or else by the first import of the organization.
+ */
+CREATE TABLE upflow.import_lock (
+	organization_id bigint PRIMARY KEY
+		REFERENCES upflow.organization (organization_id) ON DELETE CASCADE,
+	locked_at timestamptz
+);
+
+ALTER TABLE upflow.import_lock ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY import_lock_tenant ON upflow.import_lock
+	USING (organization_id = upflow.current_organization_id());
+SELECT pg_catalog.pg_extension_config_dump('upflow.import_lock', '');
+
+-- The lock rows of organizations that imported under 1.0, with the time.
+INSERT INTO upflow.import_lock (organization_id, locked_at)
+SELECT o.organization_id, o.last_import_at FROM upflow.organization o
+ WHERE o.last_import_at IS NOT NULL;
+ALTER TABLE upflow.organization DROP COLUMN last_import_at;
+
+/*
+ * The queue: a queued import that hit a transient failure (deadlock,
+ * serialization failure, lock timeout) goes back to pending with its
+ * attempt count, its last error and the time of its next attempt.
+ */
+ALTER TABLE upflow.import
+	ADD COLUMN attempts integer NOT NULL DEFAULT 0,
+	ADD COLUMN last_error text,
+	ADD COLUMN next_attempt_at timestamptz;
+
+/*
+ * What a tenant may write into the queue (restrictive policies, on top of
+ * import_tenant).  A new import is pending or running, not yet started,
+ * with no attempt, submitted now (by the clock, within five minutes: the
+ * nodes of a Citus cluster check it with their own clocks); an update
+ * never leaves an import pending.  So a tenant cannot queue an import
+ * ahead of its time, nor put one back in the queue: only the worker
+ * (BYPASSRLS) does.  submit_import's checks run again when the worker
+ * applies an import, so a row inserted by hand gains nothing either.
+ */
+CREATE POLICY import_queue_insert ON upflow.import AS RESTRICTIVE FOR INSERT
+	WITH CHECK (status IN ('pending', 'running') AND started_at IS NULL AND finished_at IS NULL
+				AND attempts = 0 AND next_attempt_at IS NULL
+				AND submitted_at BETWEEN pg_catalog.clock_timestamp() - interval '5 minutes'
+									 AND pg_catalog.clock_timestamp() + interval '5 minutes');
+CREATE POLICY import_queue_update ON upflow.import AS RESTRICTIVE FOR UPDATE
+	USING (true)
+	WITH CHECK (status <> 'pending');
+
