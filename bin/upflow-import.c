@@ -604,13 +604,59 @@ report_result_error(const PGresult *res, PGconn *conn)
 		fputc('\n', stderr);
 }
 
+/*
+ * The organization this program sets as the tenant (--org), or NULL when
+ * the session already had one.  It is set with SET LOCAL semantics in a
+ * transaction around each statement: on Citus only a transaction-level
+ * setting reaches the workers, where row-level security is checked.
+ */
+static const char *local_tenant = NULL;
+
+/* BEGIN, then the tenant for this transaction (when this program sets it). */
+static void
+begin_tenant_transaction(PGconn *conn)
+{
+	const Oid	types[1] = {TEXTOID};
+	PGresult   *res;
+
+	if (local_tenant == NULL)
+		return;
+	res = PQexec(conn, "BEGIN");
+	if (PQresultStatus(res) == PGRES_COMMAND_OK)
+	{
+		PQclear(res);
+		res = PQexecParams(conn, "SELECT pg_catalog.set_config('upflow.organization_id', $1, true)",
+						   1, types, &local_tenant, NULL, NULL, 0);
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		report_result_error(res, conn);
+		PQclear(res);
+		PQfinish(conn);
+		exit(EXIT_FAILED);
+	}
+	PQclear(res);
+}
+
+/* COMMIT the transaction begin_tenant_transaction opened (ROLLBACK after an error). */
+static void
+end_tenant_transaction(PGconn *conn, bool ok)
+{
+	if (local_tenant == NULL)
+		return;
+	PQclear(PQexec(conn, ok ? "COMMIT" : "ROLLBACK"));
+}
+
 /* Run a short statement; on error print it and exit. */
 static PGresult *
 exec_or_exit(PGconn *conn, const char *sql, int nparams, const Oid *types,
 			 const char *const *values, int result_format, ExecStatusType expect)
 {
-	PGresult   *res = PQexecParams(conn, sql, nparams, types, values, NULL, NULL,
-								   result_format);
+	PGresult   *res;
+
+	begin_tenant_transaction(conn);
+	res = PQexecParams(conn, sql, nparams, types, values, NULL, NULL, result_format);
+	end_tenant_transaction(conn, PQresultStatus(res) == expect);
 
 	if (PQresultStatus(res) != expect)
 	{
@@ -638,9 +684,12 @@ prepare_session(PGconn *conn, const cli_options *opts)
 	res = exec_or_exit(conn,
 					   "SELECT (SELECT extversion FROM pg_catalog.pg_extension"
 					   "         WHERE extname = 'upflow_import'),"
-					   "       CASE WHEN coalesce(pg_catalog.current_setting('upflow.organization_id', true), '') = ''"
-					   "            THEN pg_catalog.set_config('upflow.organization_id', $1, false) END",
+					   "       coalesce(pg_catalog.current_setting('upflow.organization_id', true), '') = ''"
+					   "       AND $1 IS NOT NULL",
 					   1, types, values, 0, PGRES_TUPLES_OK);
+	/* --org, unless the session works for an organization already. */
+	if (!PQgetisnull(res, 0, 1) && strcmp(PQgetvalue(res, 0, 1), "t") == 0)
+		local_tenant = opts->org;
 	if (PQgetisnull(res, 0, 0))
 	{
 		fprintf(stderr, "ERROR:  extension \"upflow_import\" is not installed in database \"%s\"\n"
@@ -673,6 +722,7 @@ run_long_statement(PGconn *conn, const char *sql, int nparams, const Oid *types,
 	cancel_handle = PQgetCancel(conn);
 	signal(SIGINT, handle_sigint);
 
+	begin_tenant_transaction(conn);
 	if (PQsetnonblocking(conn, 1) != 0 ||
 		!PQsendQueryParams(conn, sql, nparams, types, values, lengths, formats, 0))
 	{
@@ -741,6 +791,8 @@ run_long_statement(PGconn *conn, const char *sql, int nparams, const Oid *types,
 		PQfreeCancel(cancel);
 	}
 	progress_clear();
+	end_tenant_transaction(conn, res != NULL && (PQresultStatus(res) == PGRES_TUPLES_OK ||
+												  PQresultStatus(res) == PGRES_COMMAND_OK));
 	return res;
 }
 

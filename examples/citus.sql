@@ -29,8 +29,8 @@
 --     same position (sql/schema.sql fails otherwise): the tables can be
 --     colocated, the constraints hold within a shard.
 --   * organization is distributed too (not a reference table): the row
---     lock that serializes an organization's imports (UPDATE ... SET
---     last_import_at) is then a single-shard write next to the tenant's
+--     table and upflow.import_lock (the row lock that serializes an
+--     organization's imports) are then single-shard writes next to the tenant's
 --     data.  As a reference table, every import would write to every node.
 --     No table is shared between organizations, so there is no reference
 --     table at all (source systems are a CHECK constraint, not a table).
@@ -109,8 +109,9 @@ SELECT create_distributed_table('upflow.contact', 'organization_id', colocate_wi
 SELECT create_distributed_table('upflow.import', 'organization_id', colocate_with => 'upflow.organization');
 SELECT create_distributed_table('upflow.import_error', 'organization_id', colocate_with => 'upflow.organization');
 SELECT create_distributed_table('upflow.notification', 'organization_id', colocate_with => 'upflow.organization');
+SELECT create_distributed_table('upflow.import_lock', 'organization_id', colocate_with => 'upflow.organization');
 
--- 3. Checks: seven hash-distributed tables in one colocation group...
+-- 3. Checks: eight hash-distributed tables in one colocation group...
 SELECT logicalrelid::regclass AS table_name, partmethod, colocationid
   FROM pg_dist_partition
  WHERE logicalrelid::regclass::text LIKE 'upflow.%'

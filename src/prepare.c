@@ -596,25 +596,29 @@ contact_fingerprint(prepare_state *state, const char *const values[UPF_NFIELDS],
 static void
 load_known_contacts(prepare_state *state)
 {
-	static const char *const query =
+	/*
+	 * The organization is written into the query, not passed as a
+	 * parameter: on Citus a query is routed to its shard by the value, and
+	 * a generic plan (which the calling function forces, so as not to copy
+	 * the file into its plans) has none.
+	 */
+	char	   *query = psprintf(
 		"SELECT c.external_id, ct.email, c.name, ct.first_name, ct.family_name,"
 		" ct.phone, ct.\"position\", ct.is_main"
 		"  FROM upflow.contact ct"
 		"  JOIN upflow.customer c"
 		"    ON c.organization_id OPERATOR(pg_catalog.=) ct.organization_id"
 		"   AND c.customer_id OPERATOR(pg_catalog.=) ct.customer_id"
-		" WHERE ct.organization_id OPERATOR(pg_catalog.=) $1"
-		"   AND c.organization_id OPERATOR(pg_catalog.=) $1";
+		" WHERE ct.organization_id OPERATOR(pg_catalog.=) " INT64_FORMAT "::pg_catalog.int8"
+		"   AND c.organization_id OPERATOR(pg_catalog.=) " INT64_FORMAT "::pg_catalog.int8",
+		state->organization_id, state->organization_id);
 	/* result column of each field, 1-based; 0: not read */
 	static const int field_column[UPF_NFIELDS] = {
 		[UPF_CUSTOMER_NAME] = 3,[UPF_EXTERNAL_ID] = 1,[UPF_EMAIL] = 2,
 		[UPF_FIRST_NAME] = 4,[UPF_FAMILY_NAME] = 5,[UPF_PHONE] = 6,[UPF_POSITION] = 7,
 	};
-	Oid			argtypes[1] = {INT8OID};
-	Datum		args[1] = {Int64GetDatum(state->organization_id)};
 	MemoryContext row_context;
 	MemoryContext oldcontext;
-	SPIPlanPtr	plan;
 	Portal		portal;
 
 	state->known = known_create(state->held_context, 1024, NULL);
@@ -623,10 +627,7 @@ load_known_contacts(prepare_state *state)
 										ALLOCSET_DEFAULT_SIZES);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	plan = SPI_prepare(query, 1, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	portal = SPI_cursor_open(NULL, plan, args, NULL, true);
+	portal = SPI_cursor_open_with_args(NULL, query, 0, NULL, NULL, NULL, true, 0);
 	for (;;)
 	{
 		CHECK_FOR_INTERRUPTS();

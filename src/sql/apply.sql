@@ -55,11 +55,13 @@ DECLARE
 	n_warnings integer;
 	violated text;
 	started timestamptz;
+	finished timestamptz;
 	-- Rows this import locks before it writes (see below).
 	lock_customers bigint[];
 	main_customers bigint[];
 	update_contacts bigint[];
 	locked_contacts bigint[];
+	wanted_contacts bigint[];
 	held_contact bigint;
 	contact_id_locked bigint;
 	account_manager_emails text[];
@@ -208,10 +210,13 @@ BEGIN
 			 ORDER BY l.external_id, l.line_number;
 		END IF;
 		-- Those that exist, looked up by key (on a re-import, all of them).
+		-- (The keys in a variable first: Citus routes a statement that
+		-- reads only distributed tables, not one that also reads a
+		-- temporary table.)
+		existing_customers := ARRAY(SELECT n.external_id FROM upflow_import_new_customer n);
 		SELECT array_agg(c.external_id) INTO existing_customers
 		  FROM upflow.customer c
-		 WHERE c.organization_id = p_org
-		   AND c.external_id = ANY (ARRAY(SELECT n.external_id FROM upflow_import_new_customer n));
+		 WHERE c.organization_id = p_org AND c.external_id = ANY (existing_customers);
 		IF existing_customers IS NOT NULL THEN
 			DELETE FROM upflow_import_new_customer n WHERE n.external_id = ANY (existing_customers);
 		END IF;
@@ -224,6 +229,9 @@ BEGIN
 	IF to_regclass('pg_temp.upflow_import_result') IS NOT NULL THEN
 		DROP TABLE pg_temp.upflow_import_result;
 	END IF;
+	-- Dynamic, its values written in: Citus plans a statement that joins a
+	-- temporary table with the tenant's tables only without parameters.
+	EXECUTE format($stmt$
 	CREATE TEMP TABLE upflow_import_result ON COMMIT DROP AS
 	WITH matched AS (
 		-- Not the raw line: problems take it from upflow_import_line.
@@ -235,22 +243,18 @@ BEGIN
 			   m.member_id AS account_manager_id,
 			   ct.contact_id, ct.first_name AS old_first_name, ct.family_name AS old_family_name,
 			   ct.phone AS old_phone, ct.position AS old_position, ct.is_main AS old_is_main,
-			   main_info_allowed AND mapped->>'first_name' IS NOT NULL
-				   AND (l.first_name IS NOT NULL OR clear_blanks) AS set_first_name,
-			   main_info_allowed AND mapped->>'family_name' IS NOT NULL
-				   AND (l.family_name IS NOT NULL OR clear_blanks) AS set_family_name,
-			   main_info_allowed AND mapped->>'phone' IS NOT NULL
-				   AND (l.phone IS NOT NULL OR clear_blanks) AS set_phone,
-			   position_allowed AND mapped->>'position' IS NOT NULL
-				   AND (l.position IS NOT NULL OR clear_blanks) AS set_position,
-			   main_allowed AND l.is_main IS NOT NULL AS set_main
+			   %3$L::boolean AND (l.first_name IS NOT NULL OR %7$L::boolean) AS set_first_name,
+			   %4$L::boolean AND (l.family_name IS NOT NULL OR %7$L::boolean) AS set_family_name,
+			   %5$L::boolean AND (l.phone IS NOT NULL OR %7$L::boolean) AS set_phone,
+			   %6$L::boolean AND (l.position IS NOT NULL OR %7$L::boolean) AS set_position,
+			   %8$L::boolean AND l.is_main IS NOT NULL AS set_main
 		  FROM upflow_import_line l
 		  LEFT JOIN upflow.customer c
-			ON c.organization_id = p_org AND c.external_id = l.external_id
+			ON c.organization_id = %1$L::bigint AND c.external_id = l.external_id
 		  LEFT JOIN upflow_import_member m
 			ON m.email = lower(l.account_manager_email)
 		  LEFT JOIN upflow.contact ct
-			ON ct.organization_id = p_org AND ct.customer_id = c.customer_id
+			ON ct.organization_id = %1$L::bigint AND ct.customer_id = c.customer_id
 		   AND lower(ct.email) = lower(l.email)
 	), decided AS (
 		SELECT x.*,
@@ -258,9 +262,9 @@ BEGIN
 				   WHEN x.failed OR x.skipped THEN NULL
 				   WHEN x.account_manager_email IS NOT NULL AND x.account_manager_id IS NULL
 					   THEN 'account_manager_not_found'
-				   WHEN x.customer_id IS NULL AND NOT create_customers THEN 'customer_not_found'
+				   WHEN x.customer_id IS NULL AND NOT %9$L::boolean THEN 'customer_not_found'
 				   -- a customer CSV may create, but not its contacts
-				   WHEN x.contact_id IS NULL AND NOT main_info_allowed THEN 'contact_not_found'
+				   WHEN x.contact_id IS NULL AND NOT %2$L::boolean THEN 'contact_not_found'
 				   -- (not reached: a line of a customer to create created it)
 				   WHEN x.customer_id IS NULL THEN 'customer_not_found'
 			   END AS fail_code,
@@ -290,7 +294,13 @@ BEGIN
 	 -- An unchanged line without a problem needs nothing more: it is only
 	 -- counted.  Unless it names an account manager: the last line of a
 	 -- customer that names one decides, changed or not.
-	 WHERE a.action <> 'unchanged' OR a.has_problem OR a.account_manager_id IS NOT NULL;
+	 WHERE a.action <> 'unchanged' OR a.has_problem OR a.account_manager_id IS NOT NULL$stmt$,
+		p_org, main_info_allowed,
+		main_info_allowed AND mapped->>'first_name' IS NOT NULL,
+		main_info_allowed AND mapped->>'family_name' IS NOT NULL,
+		main_info_allowed AND mapped->>'phone' IS NOT NULL,
+		position_allowed AND mapped->>'position' IS NOT NULL,
+		clear_blanks, main_allowed, create_customers);
 
 	/*
 	 * Row locks, all taken before the first write, in an order that cannot
@@ -334,13 +344,15 @@ BEGIN
 			LOOP
 				locked_contacts := locked_contacts || contact_id_locked;
 			END LOOP;
+			-- The rows wanted, as they are now, less those locked (in two
+			-- statements: Citus routes the first to the shard).
+			SELECT coalesce(array_agg(ct.contact_id), '{}') INTO wanted_contacts
+			  FROM upflow.contact ct
+			 WHERE ct.organization_id = p_org
+			   AND (ct.contact_id = ANY (update_contacts)
+					OR (ct.customer_id = ANY (main_customers) AND ct.is_main));
 			SELECT w.id INTO held_contact
-			  FROM (SELECT ct.contact_id AS id FROM upflow.contact ct
-					 WHERE ct.organization_id = p_org
-					   AND (ct.contact_id = ANY (update_contacts)
-							OR (ct.customer_id = ANY (main_customers) AND ct.is_main))
-					EXCEPT
-					SELECT unnest(locked_contacts)) w
+			  FROM (SELECT unnest(wanted_contacts) AS id EXCEPT SELECT unnest(locked_contacts)) w
 			 LIMIT 1;
 			IF held_contact IS NOT NULL THEN
 				RAISE EXCEPTION USING ERRCODE = 'UFLCK', MESSAGE = 'a contact is locked';
@@ -350,14 +362,16 @@ BEGIN
 			-- partial unique index cannot be deferred: demote, then promote),
 			-- as they are now: a designation committed since the import read
 			-- the tables is replaced too (the latest designation wins).
+			EXECUTE format($stmt$
 			UPDATE upflow.contact ct
-			   SET is_main = false, updated_at = now(), last_import_id = p_import
-			  FROM upflow_import_result r
-			 WHERE ct.organization_id = p_org AND ct.customer_id = r.customer_id AND ct.is_main
+			   SET is_main = false, updated_at = now(), last_import_id = %2$L::bigint
+			  FROM pg_temp.upflow_import_result r
+			 WHERE ct.organization_id = %1$L::bigint AND ct.customer_id = r.customer_id AND ct.is_main
 			   AND r.action IN ('created', 'updated') AND r.set_main AND r.is_main
-			   AND ct.contact_id IS DISTINCT FROM r.contact_id;
+			   AND ct.contact_id IS DISTINCT FROM r.contact_id$stmt$, p_org, p_import);
 
 			-- Existing contacts: only the fields the line may and does set.
+			EXECUTE format($stmt$
 			UPDATE upflow.contact ct
 			   SET first_name = CASE WHEN r.set_first_name THEN r.first_name ELSE ct.first_name END,
 				   family_name = CASE WHEN r.set_family_name THEN r.family_name ELSE ct.family_name END,
@@ -365,10 +379,10 @@ BEGIN
 				   position = CASE WHEN r.set_position THEN r.position ELSE ct.position END,
 				   is_main = CASE WHEN r.set_main THEN r.is_main ELSE ct.is_main END,
 				   updated_at = now(),
-				   last_import_id = p_import
-			  FROM upflow_import_result r
-			 WHERE ct.organization_id = p_org AND ct.contact_id = r.contact_id
-			   AND r.action = 'updated' AND r.contact_changes;
+				   last_import_id = %2$L::bigint
+			  FROM pg_temp.upflow_import_result r
+			 WHERE ct.organization_id = %1$L::bigint AND ct.contact_id = r.contact_id
+			   AND r.action = 'updated' AND r.contact_changes$stmt$, p_org, p_import);
 
 			-- New contacts.
 			PERFORM upflow.insert_rows('upflow.contact',
@@ -412,14 +426,15 @@ BEGIN
 
 	-- Account managers: the last applied line of a customer decides.
 	IF mapped->>'account_manager_email' IS NOT NULL THEN
+		EXECUTE format($stmt$
 		UPDATE upflow.customer c
 		   SET account_manager_id = x.account_manager_id, updated_at = now()
 		  FROM (SELECT DISTINCT ON (r.customer_id) r.customer_id, r.account_manager_id
-				  FROM upflow_import_result r
+				  FROM pg_temp.upflow_import_result r
 				 WHERE r.action IN ('created', 'updated', 'unchanged') AND r.account_manager_id IS NOT NULL
 				 ORDER BY r.customer_id, r.line_number DESC) x
-		 WHERE c.organization_id = p_org AND c.customer_id = x.customer_id
-		   AND c.account_manager_id IS DISTINCT FROM x.account_manager_id;
+		 WHERE c.organization_id = %1$L::bigint AND c.customer_id = x.customer_id
+		   AND c.account_manager_id IS DISTINCT FROM x.account_manager_id$stmt$, p_org);
 	END IF;
 
 	-- Columns the organization's integration owns are ignored, with one
@@ -540,18 +555,23 @@ BEGIN
 	SELECT count(*) INTO n_warnings FROM upflow.import_error e
 	 WHERE e.organization_id = p_org AND e.import_id = p_import AND e.severity = 'warning';
 
+	-- (Decided here, not in CASE expressions of the statement: Citus plans
+	-- those poorly with parameters.)
+	-- (The clock in a variable: Citus refuses volatile functions in an
+	-- UPDATE of a distributed table.)
+	finished := clock_timestamp();
+	imp_status := CASE
+					  WHEN n_failed = 0 THEN 'succeeded'
+					  WHEN n_created + n_updated + n_unchanged + n_skipped = 0 THEN 'failed'
+					  ELSE 'partially_succeeded'
+				  END;
 	UPDATE upflow.import i
-	   SET status = CASE
-					   WHEN n_failed = 0 THEN 'succeeded'
-					   WHEN n_created + n_updated + n_unchanged + n_skipped = 0 THEN 'failed'
-					   ELSE 'partially_succeeded'
-				   END,
-		   finished_at = clock_timestamp(),
+	   SET status = imp_status,
+		   finished_at = finished,
 		   line_count = n_lines, created_count = n_created, updated_count = n_updated,
 		   unchanged_count = n_unchanged, failed_count = n_failed, skipped_count = n_skipped,
 		   warning_count = n_warnings,
-		   error = CASE WHEN n_failed > 0 AND n_created + n_updated + n_unchanged + n_skipped = 0
-						THEN 'Every line of the file failed; see the errors.' END
+		   error = CASE WHEN imp_status = 'failed' THEN 'Every line of the file failed; see the errors.' END
 	 WHERE i.organization_id = p_org AND i.import_id = p_import
 	RETURNING i.* INTO imp;
 
@@ -770,6 +790,16 @@ BEGIN
 		new_id := upflow.store_import(p_org, preview_import.content, 'UTF8', preview_import.mapping,
 									  NULL, NULL, opts, 'running');
 		PERFORM upflow.apply_import(p_org, new_id, preview_import.content);
+		-- The import's problems, read once by key (dynamic, the key written
+		-- in: this function forces generic plans, which Citus cannot route).
+		IF to_regclass('pg_temp.upflow_preview_problem') IS NOT NULL THEN
+			DROP TABLE pg_temp.upflow_preview_problem;
+		END IF;
+		EXECUTE format($stmt$
+			CREATE TEMP TABLE upflow_preview_problem ON COMMIT DROP AS
+			SELECT ie.import_error_id, ie.line_number, ie.code, ie.field, ie.severity, ie.message, ie.hint
+			  FROM upflow.import_error ie
+			 WHERE ie.organization_id = %L::bigint AND ie.import_id = %L::bigint$stmt$, p_org, new_id);
 		SELECT jsonb_agg(jsonb_build_object('line_number', r.line_number, 'action', r.action,
 											'external_id', r.external_id, 'email', r.email,
 											'errors', coalesce(e.errors, '[]'))
@@ -781,16 +811,14 @@ BEGIN
 				  LEFT JOIN pg_temp.upflow_import_result res ON res.line_number = l.line_number
 				UNION ALL
 				SELECT DISTINCT NULL::integer, 'warning', NULL::text, NULL::text
-				  FROM upflow.import_error ie
-				 WHERE ie.organization_id = p_org AND ie.import_id = new_id
-				   AND ie.line_number IS NULL) r
+				  FROM pg_temp.upflow_preview_problem ie
+				 WHERE ie.line_number IS NULL) r
 		  LEFT JOIN (SELECT ie.line_number,
 							jsonb_agg(jsonb_build_object('code', ie.code, 'field', ie.field,
 														 'severity', ie.severity, 'message', ie.message,
 														 'hint', ie.hint)
 									  ORDER BY ie.import_error_id) AS errors
-					   FROM upflow.import_error ie
-					  WHERE ie.organization_id = p_org AND ie.import_id = new_id
+					   FROM pg_temp.upflow_preview_problem ie
 					  GROUP BY ie.line_number) e
 			ON e.line_number IS NOT DISTINCT FROM r.line_number;
 		RAISE EXCEPTION USING ERRCODE = 'UFDRY', MESSAGE = 'preview';

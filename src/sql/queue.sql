@@ -139,6 +139,7 @@ DECLARE
 	hint text;
 	reason text;
 	attempts_before integer;
+	now_ timestamptz;
 BEGIN
 	IF NOT upflow.take_import_lock(p_org, false) THEN
 		RETURN 'busy';
@@ -174,6 +175,9 @@ BEGIN
 		-- whole transaction ends it by itself).
 		PERFORM upflow.end_import_progress();
 		reason := concat_ws(' ', message || '.', nullif(detail, ''), nullif(hint, ''));
+		-- (The clock in a variable: Citus refuses volatile functions in an
+		-- UPDATE of a distributed table.)
+		now_ := clock_timestamp();
 		IF state = '57014' THEN
 			-- A cancel: the import's own time budget, or a user stopping
 			-- the worker (then the run stops, the import stays pending).
@@ -187,7 +191,7 @@ BEGIN
 			  AND attempts_before + 1 < current_setting('upflow_import.worker_max_attempts')::integer THEN
 			UPDATE upflow.import i
 			   SET status = 'pending', attempts = i.attempts + 1, last_error = reason,
-				   next_attempt_at = clock_timestamp() + interval '10 seconds' * power(2, i.attempts),
+				   next_attempt_at = now_ + interval '10 seconds' * power(2, i.attempts),
 				   started_at = NULL
 			 WHERE i.organization_id = p_org AND i.import_id = p_import;
 			RETURN 'retry';
@@ -195,7 +199,7 @@ BEGIN
 		UPDATE upflow.import i
 		   SET status = 'failed', started_at = coalesce(i.started_at, budget_start),
 			   attempts = i.attempts + CASE WHEN state IN ('40P01', '40001', '55P03') THEN 1 ELSE 0 END,
-			   finished_at = clock_timestamp(), error = reason
+			   finished_at = now_, error = reason
 		 WHERE i.organization_id = p_org AND i.import_id = p_import
 		RETURNING i.* INTO imp;
 	END;
@@ -242,7 +246,7 @@ BEGIN
 										  ORDER BY i.submitted_at, i.import_id) AS turn
 				  FROM upflow.import i
 				 WHERE i.status = 'pending'
-				   AND (i.next_attempt_at IS NULL OR i.next_attempt_at <= clock_timestamp())) q
+				   AND (i.next_attempt_at IS NULL OR i.next_attempt_at <= statement_timestamp())) q
 		  LEFT JOIN upflow.import_lock l ON l.organization_id = q.organization_id
 		 ORDER BY q.turn, l.locked_at NULLS FIRST, q.submitted_at, q.import_id
 	LOOP

@@ -158,7 +158,9 @@ BEGIN
 	IF NOT FOUND THEN
 		RETURN false;
 	END IF;
-	UPDATE upflow.import_lock l SET locked_at = clock_timestamp()
+	-- (now(): Citus refuses volatile functions in an UPDATE of a
+	-- distributed table.)
+	UPDATE upflow.import_lock l SET locked_at = now()
 	 WHERE l.organization_id = take_import_lock.org;
 	RETURN true;
 END
