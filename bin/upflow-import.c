@@ -616,19 +616,37 @@ static const char *local_tenant = NULL;
 static void
 begin_tenant_transaction(PGconn *conn)
 {
-	const Oid	types[1] = {TEXTOID};
 	PGresult   *res;
+	char	   *literal;
+	char	   *sql;
 
 	if (local_tenant == NULL)
 		return;
+	/* SET LOCAL, not set_config(): Citus propagates only the former. */
+	literal = PQescapeLiteral(conn, local_tenant, strlen(local_tenant));
+	if (literal == NULL)
+	{
+		report_result_error(NULL, conn);
+		PQfinish(conn);
+		exit(EXIT_FAILED);
+	}
+	sql = malloc(strlen(literal) + 64);
+	if (sql == NULL)
+	{
+		fprintf(stderr, "out of memory\n");
+		exit(EXIT_FAILED);
+	}
+	sprintf(sql, "SET LOCAL upflow.organization_id = %s", literal);
+	PQfreemem(literal);
+	/* Two statements: in one query string Citus would begin twice on the workers. */
 	res = PQexec(conn, "BEGIN");
 	if (PQresultStatus(res) == PGRES_COMMAND_OK)
 	{
 		PQclear(res);
-		res = PQexecParams(conn, "SELECT pg_catalog.set_config('upflow.organization_id', $1, true)",
-						   1, types, &local_tenant, NULL, NULL, 0);
+		res = PQexec(conn, sql);
 	}
-	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
+	free(sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
 		report_result_error(res, conn);
 		PQclear(res);
