@@ -17,11 +17,9 @@
 --     workers, which need its files.
 --   * shared_preload_libraries = 'citus' ('citus,pg_cron' on the
 --     coordinator if it runs the import worker); citus first.
---   * Not tested here: Citus is not packaged for the machines the test
---     suite runs on.  What follows was checked against Citus's source (the
---     foreign-key rules of commands/foreign_constraint.c, the local/
---     distributed join planner, SET propagation in commands/variableset.c)
---     and the schema checks of sql/schema.sql.
+--   * Tested: make test builds Citus 12.1.12 and runs t/090_citus.pl (a
+--     coordinator, two workers, a third added and the shards rebalanced)
+--     with this file and examples/app_role.sql exactly as they are.
 --
 -- Why a row never needs another shard
 --   * Every primary key and unique index leads with organization_id, and
@@ -43,7 +41,7 @@
 --   * The main-contact switch demotes, then promotes, in two statements:
 --     the one-main partial unique index is not deferrable, and is checked
 --     within the shard.
---   * Imports of one organization serialize on its organization row
+--   * Imports of one organization serialize on its upflow.import_lock row
 --     (a row lock, which Citus takes on the shard), not on an advisory lock
 --     (advisory locks are per node).
 --   * The tenant setting reaches the workers, where row-level security is
@@ -51,31 +49,33 @@
 --     and only with citus.propagate_set_commands = 'local' (set below).
 --
 -- Limits
---   * The set-based apply_import stages the file's lines in temporary
---     tables, which exist on the coordinator only.  A statement that joins
---     one with the tenant's tables is a local/distributed join: Citus ships
---     the temporary table's rows to the tenant's worker (an intermediate
---     result) and runs the statement there, once per such statement (about
---     six per import).  Single-shard, but the lines cross the network
---     several times.
---   * run_pending_imports (the queue worker) reads every organization's
---     pending imports: one query over all shards (the partial index
---     import_pending_idx serves it on each), then one organization at a
---     time, single-shard.  Run it, and pg_cron, on the coordinator.
+--   * apply_import stages the file's lines in temporary tables, which exist
+--     on the coordinator only.  The statements that join one with the
+--     tenant's tables are sent with their values written in (Citus plans
+--     such a join only without parameters): Citus ships the lines they
+--     need to the tenant's worker.  New rows go as multi-row INSERT ...
+--     VALUES (upflow.insert_rows): an INSERT ... SELECT from a coordinator
+--     table would be a COPY, which row-level security refuses.
+--   * The queue worker (CALL upflow.run_import_queue()) reads every
+--     organization's pending imports (one query over all shards), then
+--     works one organization at a time, single-shard, with SET LOCAL
+--     upflow.organization_id.  Run it, and pg_cron, on the coordinator, as
+--     a superuser or a BYPASSRLS role.
 --   * cancel_import(import_id), error_lines_csv(import_id) and
 --     purge_import_history(interval) run without the tenant setting (an
---     administrator, the worker) over all shards: they are given no
---     organization.  With upflow.organization_id set they filter on it.
---   * run_pending_imports sets the tenant with set_config(), which Citus
---     does not propagate: run it as a superuser or a BYPASSRLS role (as on a
---     single server), never as a tenant role.
---   * A session-level SET upflow.organization_id (what bin/upflow-import
---     does with --org) is not propagated either: tenant roles must use
---     SET LOCAL in each transaction.
+--     administrator) over all shards; with upflow.organization_id set they
+--     read one.
+--   * Only SET LOCAL upflow.organization_id reaches the workers (a
+--     session-level SET does not): tenant roles set it in each transaction,
+--     as bin/upflow-import --org does.
+--   * Call the extension's functions at the top level, not inside a query
+--     over the distributed tables, which Citus would run on a worker: the
+--     grants of the extension's internal functions are not propagated.
 --   * LISTEN upflow_import and pg_stat_progress_copy: on the coordinator,
 --     where the importing function runs.
 --   * Identity columns: bigint (they are); values are drawn on the node that
---     inserts (coordinator, or a worker's own range with Citus MX).
+--     inserts (coordinator, or a worker's own range with Citus MX); the
+--     application role needs USAGE on the sequences (the role recipe).
 --   * Deleting a member: the foreign keys that refer to it are plain (NO
 --     ACTION, since Citus refuses ON DELETE SET NULL on a key holding the
 --     distribution column), so clear the references first, in

@@ -199,7 +199,7 @@ COMMENT ON FUNCTION upflow.tables_distributed() IS
 -- server, one INSERT ... SELECT.  On Citus, where an INSERT ... SELECT from
 -- a table of the coordinator is run as a COPY into the shard (which
 -- row-level security refuses), the rows go as multi-row INSERT ... VALUES
--- statements of at most 1000 rows, each routed to the organization's shard.
+-- statements of at most 10000 rows, each routed to the organization's shard.
 CREATE OR REPLACE FUNCTION upflow.insert_rows(target regclass, columns text, rows text)
 RETURNS bigint
 LANGUAGE plpgsql
