@@ -28,3 +28,17 @@ SELECT count(*) AS imports FROM upflow.import;
 SELECT status, line_count, created_count, updated_count, unchanged_count, failed_count, warning_count
   FROM upflow.upflow_import(1, :'file');
 SELECT email, position FROM upflow.contact ORDER BY email;
+
+-- A refresh file (imported before) in an organization that lets CSV create
+-- contacts: the unchanged lines, which the import only counts, have their
+-- row and action too, and the preview's counts are the import's.
+INSERT INTO upflow.organization (organization_id, name) VALUES (2, 'Refresh');
+SELECT upflow.enable_csv_import(2);
+\set refresh 'Customer;Client ID;Email;Position\nGamma;G1;a@gamma.fr;DAF\nGamma;G1;b@gamma.fr;CFO\nGamma;G2;c@gamma.fr;\n'
+SELECT status, created_count FROM upflow.upflow_import(2, :'refresh');
+\set changed 'Customer;Client ID;Email;Position\nGamma;G1;a@gamma.fr;DAF\nGamma;G1;b@gamma.fr;Controller\nGamma;G2;c@gamma.fr;\nGamma;G2;bad;\n'
+SELECT line_number, action, email, jsonb_path_query_array(errors, '$[*].code') AS codes
+  FROM upflow.preview_import(2, :'changed');
+SELECT action, count(*) FROM upflow.preview_import(2, :'changed') GROUP BY action ORDER BY action;
+SELECT status, line_count, created_count, updated_count, unchanged_count, failed_count
+  FROM upflow.upflow_import(2, :'changed');

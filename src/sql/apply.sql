@@ -10,8 +10,11 @@
  * decide each line's action, and write only what changes.  No statement
  * runs per line, and there is no subtransaction per line.
  */
+-- every_line: stage every line of the file, the unchanged ones included
+-- (a preview gives each line its action); otherwise the C reader leaves
+-- out the lines that would change nothing, and they are only counted.
 CREATE OR REPLACE FUNCTION upflow.apply_import(organization_id bigint, import_id bigint,
-									content text DEFAULT NULL)
+									content text DEFAULT NULL, every_line boolean DEFAULT false)
 RETURNS upflow.import
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -148,9 +151,11 @@ BEGIN
 		failed boolean, supersedes boolean, first_of_customer boolean,
 		skipped boolean, last_line integer
 	) ON COMMIT DROP;
-	PERFORM upflow.stage_import_lines(p_org, apply_import.content, mapped, imp_options);
+	PERFORM upflow.stage_import_lines(p_org, apply_import.content, mapped, imp_options,
+									  coalesce(apply_import.every_line, false));
 
-	SELECT count(*) + upflow.unchanged_line_count(), count(*) FILTER (WHERE l.supersedes)
+	SELECT count(*) + CASE WHEN apply_import.every_line THEN 0 ELSE upflow.unchanged_line_count() END,
+		   count(*) FILTER (WHERE l.supersedes)
 	  INTO n_lines, n_repeats
 	  FROM upflow_import_line l;
 	IF n_repeats > 0 THEN
@@ -192,7 +197,7 @@ BEGIN
 		IF to_regclass('pg_temp.upflow_import_new_customer') IS NOT NULL THEN
 			DROP TABLE pg_temp.upflow_import_new_customer;
 		END IF;
-		IF n_repeats = 0 AND mapped->>'account_manager_email' IS NULL THEN
+		IF n_repeats = 0 AND mapped->>'account_manager_email' IS NULL AND NOT apply_import.every_line THEN
 			-- Without repeated contacts no line is skipped, and without
 			-- account managers every valid line may create its customer:
 			-- the first valid line of each, flagged by prepare_changed_lines.
@@ -580,9 +585,9 @@ BEGIN
 END
 $function$;
 
-REVOKE ALL ON FUNCTION upflow.apply_import(bigint, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION upflow.apply_import(bigint, bigint, text, boolean) FROM PUBLIC;
 
-COMMENT ON FUNCTION upflow.apply_import(bigint, bigint, text) IS
+COMMENT ON FUNCTION upflow.apply_import(bigint, bigint, text, boolean) IS
 'Apply a stored import (its file, mapping and options) to the contacts; used by upflow_import and the worker';
 
 -- Make a contact its customer's only main contact, the way an application
@@ -625,7 +630,7 @@ COMMENT ON FUNCTION upflow.set_main_contact(bigint, bigint) IS
 -- The prepared lines of a file into the import's temporary table
 -- upflow_import_line (apply_import creates it).
 CREATE OR REPLACE FUNCTION upflow.stage_import_lines(organization_id bigint, content text,
-													 mapping jsonb, options jsonb)
+													 mapping jsonb, options jsonb, every_line boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -634,6 +639,14 @@ SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = force_generic_plan
 AS $function$
 BEGIN
+	IF every_line THEN
+		-- (first_of_customer unknown: apply_import then groups the lines)
+		INSERT INTO pg_temp.upflow_import_line
+		SELECT p.*, NULL, false, NULL
+		  FROM upflow.prepare_import_lines(stage_import_lines.organization_id, stage_import_lines.content,
+										   stage_import_lines.mapping, stage_import_lines.options) p;
+		RETURN;
+	END IF;
 	INSERT INTO pg_temp.upflow_import_line
 	SELECT p.*, false, NULL
 	  FROM upflow.prepare_changed_lines(stage_import_lines.organization_id, stage_import_lines.content,
@@ -641,9 +654,9 @@ BEGIN
 END
 $function$;
 
-REVOKE ALL ON FUNCTION upflow.stage_import_lines(bigint, text, jsonb, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION upflow.stage_import_lines(bigint, text, jsonb, jsonb, boolean) FROM PUBLIC;
 
-COMMENT ON FUNCTION upflow.stage_import_lines(bigint, text, jsonb, jsonb) IS
+COMMENT ON FUNCTION upflow.stage_import_lines(bigint, text, jsonb, jsonb, boolean) IS
 'The lines of a file that an import applies, prepared, into its temporary table upflow_import_line';
 
 -- Store an import: its file (decoded), the mapping asked for, the options.
@@ -789,7 +802,7 @@ BEGIN
 	BEGIN
 		new_id := upflow.store_import(p_org, preview_import.content, 'UTF8', preview_import.mapping,
 									  NULL, NULL, opts, 'running');
-		PERFORM upflow.apply_import(p_org, new_id, preview_import.content);
+		PERFORM upflow.apply_import(p_org, new_id, preview_import.content, true);
 		-- The import's problems, read once by key (dynamic, the key written
 		-- in: this function forces generic plans, which Citus cannot route).
 		IF to_regclass('pg_temp.upflow_preview_problem') IS NOT NULL THEN

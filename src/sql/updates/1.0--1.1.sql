@@ -60,3 +60,12 @@ CREATE POLICY import_queue_update ON upflow.import AS RESTRICTIVE FOR UPDATE
 	USING (true)
 	WITH CHECK (status <> 'pending');
 
+
+-- apply_import has a new argument, every_line (a preview stages every line).
+DO $$
+BEGIN
+	IF pg_catalog.to_regprocedure('upflow.apply_import(bigint,bigint,text)') IS NOT NULL THEN
+		DROP FUNCTION upflow.apply_import(bigint, bigint, text);
+	END IF;
+END
+$$;
