@@ -226,7 +226,7 @@ BEGIN
 			DELETE FROM upflow_import_new_customer n WHERE n.external_id = ANY (existing_customers);
 		END IF;
 		PERFORM upflow.insert_rows('upflow.customer', 'organization_id, external_id, name',
-			format('SELECT %L::bigint, n.external_id, n.customer_name FROM pg_temp.upflow_import_new_customer n ORDER BY n.line_number',
+			format('SELECT %L::bigint AS organization_id, n.external_id, n.customer_name AS name FROM pg_temp.upflow_import_new_customer n ORDER BY n.line_number',
 				   p_org));
 	END IF;
 
@@ -392,9 +392,10 @@ BEGIN
 			-- New contacts.
 			PERFORM upflow.insert_rows('upflow.contact',
 				'organization_id, customer_id, email, first_name, family_name, phone, position, is_main, last_import_id',
-				format($q$SELECT %1$L::bigint, r.customer_id, r.email, r.first_name, r.family_name, r.phone,
-								  CASE WHEN %3$L::boolean THEN r.position END,
-								  %4$L::boolean AND coalesce(r.is_main, false), %2$L::bigint
+				format($q$SELECT %1$L::bigint AS organization_id, r.customer_id, r.email, r.first_name,
+								  r.family_name, r.phone, CASE WHEN %3$L::boolean THEN r.position END AS position,
+								  %4$L::boolean AND coalesce(r.is_main, false) AS is_main,
+								  %2$L::bigint AS last_import_id
 							 FROM pg_temp.upflow_import_result r
 							WHERE r.action = 'created'
 							ORDER BY r.line_number$q$,
@@ -545,7 +546,7 @@ BEGIN
 	 ORDER BY x.line_number NULLS FIRST, x.source, x.ordinal;
 	PERFORM upflow.insert_rows('upflow.import_error',
 		'organization_id, import_id, line_number, severity, code, field, message, hint, raw_line',
-		format($q$SELECT %L::bigint, %L::bigint, p.line_number, p.severity, p.code, p.field, p.message, p.hint, p.raw_line
+		format($q$SELECT %L::bigint AS organization_id, %L::bigint AS import_id, p.line_number, p.severity, p.code, p.field, p.message, p.hint, p.raw_line
 					FROM pg_temp.upflow_import_problem p ORDER BY p.ordinal$q$, p_org, p_import));
 	END IF;
 
