@@ -26,8 +26,20 @@ SELECT encode(convert_to(upflow.error_lines_csv(1), 'UTF8'), 'escape') AS bytes;
 SELECT status, line_count, created_count, updated_count, failed_count
   FROM upflow.upflow_import(1, replace(replace(replace(replace(replace(
 	upflow.error_lines_csv(1), 'b@alpha', 'b@alpha.fr'), ';abc;', ';;'),
-	'"e@alpha.fr"x', 'e@alpha.fr'), ';maybe;', ';0;'), E'Alpha;C1;;;;;', E'Alpha;C1;g@alpha.fr;;;;'));
+	'"""e@alpha.fr""x"', 'e@alpha.fr'), ';maybe;', ';0;'), E'Alpha;C1;;;;;', E'Alpha;C1;g@alpha.fr;;;;'));
 SELECT email, phone, position, is_main FROM upflow.contact ORDER BY email;
+
+-- Broken quotes and formulas smuggled through them: the download is still
+-- valid CSV, exactly the header and one record per failed line, and no
+-- cell starts like a formula.
+SELECT status, line_count, failed_count
+  FROM upflow.upflow_import(1, E'Customer;Client ID;Email\n"=cmd|'' /C calc''!A0";C9;bad1\n""=1+1;C9;bad2\nx";"=3+3";bad3\nAcme;C9;"open quote\nAcme;C9;bad5\n');
+SELECT max(import_id) AS hostile FROM upflow.import \gset
+SELECT replace(upflow.error_lines_csv(:hostile), E'\r\n', E'⏎\n') AS error_lines_csv;
+SELECT count(*) - 1 AS failed_line_records,
+	   count(*) FILTER (WHERE p.fields IS NULL) AS malformed_records,
+	   count(*) FILTER (WHERE EXISTS (SELECT FROM unnest(p.fields) f WHERE f ~ '^[-=+@\t\r]')) AS formula_cells
+  FROM upflow.parse_csv(upflow.error_lines_csv(:hostile), ';') p;
 
 -- No failed line: the header alone.
 SELECT replace(upflow.error_lines_csv(2), E'\r\n', E'⏎\n') AS nothing_failed;

@@ -324,21 +324,48 @@ upflow_csv_safe_line(PG_FUNCTION_ARGS)
 
 	if (!state.ok)
 	{
+		/*
+		 * A line that does not parse (broken quotes) is split on the
+		 * delimiter, and each piece written again as a proper cell: without
+		 * its enclosing quotes if it had both, then quoted where needed and
+		 * with ' before a formula.  So the download stays valid CSV, one
+		 * record per failed line, however broken the line was: a stray quote
+		 * cannot swallow the lines after it, nor smuggle in a formula.
+		 */
 		size_t		start = 0;
+		int			cells = 0;
+		StringInfoData piece;
 
+		initStringInfo(&piece);
 		resetStringInfo(&state.out);
 		for (size_t i = 0; i <= len; i++)
 		{
 			if (i == len || data[i] == state.delimiter)
 			{
-				if (upf_starts_like_formula(data + start, i - start))
-					appendStringInfoChar(&state.out, '\'');
-				appendBinaryStringInfo(&state.out, data + start, (int) (i - start));
-				if (i < len)
+				const char *s = data + start;
+				size_t		n = i - start;
+
+				resetStringInfo(&piece);
+				if (n >= 2 && s[0] == '"' && s[n - 1] == '"')
+				{
+					for (size_t k = 1; k + 1 < n; k++)
+					{
+						appendStringInfoChar(&piece, s[k]);
+						if (s[k] == '"' && k + 2 < n && s[k + 1] == '"')
+							k++;
+					}
+				}
+				else
+					appendBinaryStringInfo(&piece, s, (int) n);
+				if (cells++ > 0)
 					appendStringInfoChar(&state.out, state.delimiter);
+				append_cell(&state.out, piece.data, piece.len, state.delimiter);
 				start = i + 1;
 			}
 		}
+		for (int i = cells; i < state.columns; i++)
+			appendStringInfoChar(&state.out, state.delimiter);
+		pfree(piece.data);
 	}
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(state.out.data, state.out.len));
 }
