@@ -6,8 +6,8 @@
 \i :fixture
 
 INSERT INTO upflow.organization (organization_id, name)
-SELECT g, 'org ' || g FROM generate_series(1, 6) g;
-SELECT upflow.enable_csv_import(g) FROM generate_series(1, 6) g;
+SELECT g, 'org ' || g FROM generate_series(1, 8) g;
+SELECT upflow.enable_csv_import(g) FROM generate_series(1, 8) g;
 
 \set file 'Nom du client;Identifiant client;Courriel;Prénom;Poste\r\nSociété Générale d''Équipement;C1;anaïs@sge.fr;Anaïs;Responsable comptabilité – €\r\n'
 
@@ -19,7 +19,10 @@ INSERT INTO uploads VALUES
  (3, 'UTF-16LE with BOM', pg_read_binary_file(:'data' || 'contacts-fr-utf16le-bom.csv'), '{}'),
  (4, 'UTF-16BE with BOM', pg_read_binary_file(:'data' || 'contacts-fr-utf16be-bom.csv'), '{}'),
  (5, 'Windows-1252 (auto)', pg_read_binary_file(:'data' || 'contacts-fr-win1252.csv'), '{}'),
- (6, 'Latin-9 (named)', pg_read_binary_file(:'data' || 'contacts-fr-latin9.csv'), '{"encoding": "LATIN9"}');
+ (6, 'Latin-9 (named)', pg_read_binary_file(:'data' || 'contacts-fr-latin9.csv'), '{"encoding": "LATIN9"}'),
+ -- Excel for Mac's "CSV (Macintosh)": Mac OS Roman, CR line ends.
+ (7, 'Mac Roman (auto)', pg_read_binary_file(:'data' || 'contacts-fr-macroman.csv'), '{}'),
+ (8, 'Mac Roman (named)', pg_read_binary_file(:'data' || 'contacts-fr-macroman.csv'), '{"encoding": "MACROMAN"}');
 -- The files hold this text.
 SELECT label, convert_from(bytes, 'UTF8') = :'file' AS utf8_is_the_text
   FROM uploads WHERE organization_id = 1;
@@ -34,7 +37,9 @@ SELECT c.organization_id, cu.name, cu.external_id, c.email, c.first_name, c.posi
 
 -- The stored file is the decoded text, without byte order mark.
 SELECT organization_id,
-	   file_content = CASE organization_id WHEN 6 THEN replace(:'file', '–', '-') ELSE :'file' END AS decoded_text
+	   file_content = CASE WHEN organization_id = 6 THEN replace(:'file', '–', '-')
+						   WHEN organization_id IN (7, 8) THEN replace(:'file', E'\r\n', E'\r')
+						   ELSE :'file' END AS decoded_text
   FROM upflow.import ORDER BY 1;
 
 -- decode_file on its own.
