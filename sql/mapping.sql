@@ -52,3 +52,11 @@ SELECT upflow.upflow_import(1, '');
 \echo :LAST_ERROR_SQLSTATE
 
 SELECT count(*) AS imports FROM upflow.import;
+
+-- CRM and accounting exports are recognized without a mapping: Salesforce
+-- (Account Name, Account ID), HubSpot (Associated Company, Associated
+-- Company ID, Job Title, Phone Number), a French accounting tool (Code
+-- tiers, Nom du tiers).
+SELECT upflow.detect_mapping(E'Account Name,Account ID,First Name,Last Name,Email,Title,Phone\n')->'mapping' AS salesforce;
+SELECT upflow.detect_mapping(E'Record ID,First Name,Last Name,Email,Job Title,Phone Number,Associated Company,Associated Company ID\n')->'mapping' AS hubspot;
+SELECT upflow.detect_mapping(E'Code tiers;Nom du tiers;Courriel;Fonction\n')->'mapping' AS accounting;

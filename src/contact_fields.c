@@ -47,7 +47,8 @@ static const char *const customer_name_synonyms[] = {
 	"customer name", "customer", "client", "client name", "nom du client",
 	"nom client", "raison sociale", "societe", "nom de la societe",
 	"nom societe", "entreprise", "nom de l entreprise", "nom entreprise",
-	"company", "company name", "account name",
+	"company", "company name", "account name", "associated company",
+	"nom du tiers", "tiers",
 	NULL
 };
 
@@ -57,6 +58,9 @@ static const char *const external_id_synonyms[] = {
 	"identifiant externe", "code client", "customer code", "numero client",
 	"customer number", "account number", "numero de compte", "n client",
 	"no client", "reference client", "ref client",
+	/* CRM exports: Salesforce, HubSpot; French accounting tools */
+	"account id", "associated company id", "company id", "code tiers",
+	"compte tiers", "numero de tiers", "compte client", "code du tiers",
 	NULL
 };
 
