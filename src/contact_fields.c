@@ -286,6 +286,59 @@ upf_utf8_chars(const char *s, size_t len)
 	return n;
 }
 
+/*
+ * Invisible format characters (Unicode category Cf) that make one value
+ * look like another: soft hyphen, Arabic letter mark, Mongolian vowel
+ * separator, zero-width space and joiners, direction marks, embeddings and
+ * overrides and isolates, word joiner and invisible operators, the byte
+ * order mark, interlinear annotation marks, tags.
+ */
+static bool
+is_invisible_format(uint32_t c)
+{
+	return c == 0x00AD || c == 0x061C || c == 0x180E ||
+		(c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) ||
+		(c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x206F) ||
+		c == 0xFEFF || (c >= 0xFFF9 && c <= 0xFFFB) ||
+		c == 0xE0001 || (c >= 0xE0020 && c <= 0xE007F);
+}
+
+long
+upf_find_invisible(const char *s, size_t len, uint32_t *codepoint, size_t *character)
+{
+	size_t		chars = 0;
+
+	for (size_t i = 0; i < len;)
+	{
+		const unsigned char *p = (const unsigned char *) s + i;
+		uint32_t	c;
+		size_t		n;
+
+		if (p[0] < 0x80)
+			c = p[0], n = 1;
+		else if ((p[0] & 0xE0) == 0xC0 && i + 1 < len)
+			c = ((uint32_t) (p[0] & 0x1F) << 6) | (p[1] & 0x3F), n = 2;
+		else if ((p[0] & 0xF0) == 0xE0 && i + 2 < len)
+			c = ((uint32_t) (p[0] & 0x0F) << 12) | ((uint32_t) (p[1] & 0x3F) << 6) | (p[2] & 0x3F), n = 3;
+		else if ((p[0] & 0xF8) == 0xF0 && i + 3 < len)
+			c = ((uint32_t) (p[0] & 0x07) << 18) | ((uint32_t) (p[1] & 0x3F) << 12) |
+				((uint32_t) (p[2] & 0x3F) << 6) | (p[3] & 0x3F), n = 4;
+		else
+			c = p[0], n = 1;	/* not UTF-8: the caller checks the encoding */
+		chars++;
+		if (is_invisible_format(c))
+		{
+			if (codepoint)
+				*codepoint = c;
+			if (character)
+				*character = chars;
+			return (long) i;
+		}
+		i += n;
+	}
+	return -1;
+}
+
 /* ----------
  * Header normalization
  * ----------

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 /* The fields a contact line can carry, in output column order. */
 typedef enum upf_field
@@ -171,6 +172,15 @@ extern bool upf_starts_like_formula(const char *s, size_t len);
 
 /* Number of UTF-8 characters in a valid UTF-8 string. */
 extern size_t upf_utf8_chars(const char *s, size_t len);
+
+/*
+ * The byte offset of the first invisible format character (zero-width
+ * spaces and joiners, direction marks and overrides, soft hyphen, word
+ * joiner, BOM, tags: Unicode category Cf) in a UTF-8 string, or -1.  Sets
+ * *codepoint and *character (1-based position) when not NULL.
+ */
+extern long upf_find_invisible(const char *s, size_t len, uint32_t *codepoint,
+							   size_t *character);
 
 typedef enum upf_email_problem
 {

@@ -224,8 +224,31 @@ upflow_resolve_mapping(const char *const *headers, const size_t *lengths, int nh
 	StringInfoData detail;
 	StringInfoData header_list;
 
-	nproblems = upf_resolve_mapping(headers, lengths, nheaders, requests, columns,
-									problems, lengthof(problems));
+	/*
+	 * Headers match after NFKC: decomposed accents (macOS), full-width
+	 * letters.  The messages below show them as the file has them.
+	 */
+	{
+		const char **nfkc_headers = NULL;
+		size_t	   *nfkc_lengths = NULL;
+		upf_mapping_request nfkc_requests[UPF_NFIELDS];
+
+		if (headers != NULL)
+		{
+			nfkc_headers = palloc(sizeof(char *) * Max(nheaders, 1));
+			nfkc_lengths = palloc(sizeof(size_t) * Max(nheaders, 1));
+			for (int i = 0; i < nheaders; i++)
+				nfkc_headers[i] = upflow_unicode_normalize(true, headers[i], lengths[i], &nfkc_lengths[i]);
+		}
+		memcpy(nfkc_requests, requests, sizeof(nfkc_requests));
+		for (int f = 0; f < UPF_NFIELDS; f++)
+			if (nfkc_requests[f].kind == UPF_MAP_HEADER)
+				nfkc_requests[f].header = upflow_unicode_normalize(true, requests[f].header,
+																   requests[f].header_len,
+																   &nfkc_requests[f].header_len);
+		nproblems = upf_resolve_mapping(nfkc_headers, nfkc_lengths, nheaders, nfkc_requests,
+										columns, problems, lengthof(problems));
+	}
 	if (nproblems == 0)
 		return;
 

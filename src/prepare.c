@@ -901,8 +901,39 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 			continue;
 		}
 
+		/* One form for one text: "é" from a Mac (e + accent) is "é". */
+		if (f != UPF_IS_MAIN)
+			v = upflow_unicode_normalize(false, v, len, &len);
 		cell[f] = v;
 		cell_len[f] = len;
+
+		/*
+		 * An invisible character in a key or an email makes a look-alike:
+		 * two customers, or two contacts, that read the same.  Refused.
+		 */
+		if (f == UPF_EXTERNAL_ID || f == UPF_EMAIL || f == UPF_ACCOUNT_MANAGER_EMAIL)
+		{
+			uint32_t	codepoint;
+			size_t		position;
+			long		at = upf_find_invisible(v, len, &codepoint, &position);
+
+			if (at >= 0)
+			{
+				/* Shown as <U+XXXX>: a direction override would garble the message. */
+				unsigned char lead = (unsigned char) v[at];
+				size_t		width = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+				char	   *shown = psprintf("%.*s<U+%04X>%.*s", (int) at, v, (unsigned int) codepoint,
+											 (int) (len - Min(len, at + width)), v + Min(len, at + width));
+
+				add_problem(problems, &nproblems, "invisible_character", f, false,
+							psprintf("Line %ld: %s %s contains an invisible character (U+%04X) at character %zu.",
+									 line, field_label(state, f), quote_value(shown, strlen(shown)),
+									 (unsigned int) codepoint, position),
+							pstrdup("Type the value again: a zero-width space, a direction mark or another invisible character makes it look like another one."));
+				failed = true;
+				continue;
+			}
+		}
 
 		if (f == UPF_IS_MAIN)
 		{

@@ -14,7 +14,9 @@
 
 #include <limits.h>
 
+#include "common/unicode_norm.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -209,4 +211,53 @@ upflow_check_reader_result(int rc)
 			break;
 	}
 	elog(ERROR, "unexpected CSV reader result %d", rc);
+}
+
+/*
+ * A UTF-8 string in a Unicode normalization form (NFC for values, so that
+ * "é" typed on a Mac and on Windows is one character, one key; NFKC for
+ * header names, so that full-width letters and decomposed accents match).
+ * Returns s itself, and its length, when it is ASCII or already normal;
+ * otherwise a palloc'd copy.
+ */
+const char *
+upflow_unicode_normalize(bool compatibility, const char *s, size_t len, size_t *out_len)
+{
+	UnicodeNormalizationForm form = compatibility ? UNICODE_NFKC : UNICODE_NFC;
+	pg_wchar   *wide;
+	pg_wchar   *normal;
+	StringInfoData buf;
+	size_t		i;
+
+	*out_len = len;
+	for (i = 0; i < len; i++)
+		if ((unsigned char) s[i] >= 0x80)
+			break;
+	if (i == len)
+		return s;
+
+	wide = palloc((len + 1) * sizeof(pg_wchar));
+	(void) pg_encoding_mb2wchar_with_len(PG_UTF8, s, wide, (int) len);
+	if (unicode_is_normalized_quickcheck(form, wide) == UNICODE_NORM_QC_YES)
+	{
+		pfree(wide);
+		return s;
+	}
+	normal = unicode_normalize(form, wide);
+	if (normal == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	initStringInfo(&buf);
+	for (pg_wchar *c = normal; *c; c++)
+	{
+		unsigned char utf8[4];
+
+		unicode_to_utf8(*c, utf8);
+		appendBinaryStringInfo(&buf, (char *) utf8, pg_utf_mblen(utf8));
+	}
+	pfree(wide);
+	pfree(normal);
+	*out_len = buf.len;
+	return buf.data;
 }

@@ -49,6 +49,13 @@ extern csv_reader *upflow_create_reader(const csv_reader_options *options,
 /* ERROR for reader return codes other than OK and STOPPED. */
 extern void upflow_check_reader_result(int rc);
 
+/*
+ * A UTF-8 string in NFC (compatibility false) or NFKC; s itself when it is
+ * ASCII or already normal, else a palloc'd copy (upflow_import.c).
+ */
+extern const char *upflow_unicode_normalize(bool compatibility, const char *s,
+											size_t len, size_t *out_len);
+
 /* Start reporting an import in pg_stat_progress_copy (prepare.c). */
 extern void upflow_progress_start(size_t bytes_total);
 

@@ -1291,6 +1291,39 @@ test_flags(void **state)
 	assert_int_equal(upf_parse_flag(LIT("no\0")), UPF_FLAG_INVALID);
 }
 
+/* Invisible format characters in keys and emails: found, with their place. */
+static void
+test_find_invisible(void **state)
+{
+	uint32_t	cp = 0;
+	size_t		at = 0;
+
+	(void) state;
+	assert_int_equal(upf_find_invisible(LIT("anne@acme.fr"), &cp, &at), -1);
+	assert_int_equal(upf_find_invisible(LIT("Société Générale"), &cp, &at), -1);
+	/* zero-width space inside an email: byte 4, character 5 */
+	assert_int_equal(upf_find_invisible(LIT("anne\xE2\x80\x8B@acme.fr"), &cp, &at), 4);
+	assert_int_equal(cp, 0x200B);
+	assert_int_equal(at, 5);
+	/* after a two-byte character: the character count, not the bytes */
+	assert_int_equal(upf_find_invisible(LIT("\xC3\xA9\xE2\x80\xAE" "1"), &cp, &at), 2);
+	assert_int_equal(cp, 0x202E);
+	assert_int_equal(at, 2);
+	/* soft hyphen, word joiner, BOM, a tag character */
+	assert_int_equal(upf_find_invisible(LIT("C\xC2\xAD" "1"), &cp, NULL), 1);
+	assert_int_equal(cp, 0x00AD);
+	assert_int_equal(upf_find_invisible(LIT("C1\xE2\x81\xA0"), &cp, NULL), 2);
+	assert_int_equal(cp, 0x2060);
+	assert_int_equal(upf_find_invisible(LIT("\xEF\xBB\xBF" "C1"), &cp, NULL), 0);
+	assert_int_equal(cp, 0xFEFF);
+	assert_int_equal(upf_find_invisible(LIT("C\xF3\xA0\x80\x81"), &cp, NULL), 1);
+	assert_int_equal(cp, 0xE0001);
+	/* visible non-ASCII neighbours of the ranges are not flagged */
+	assert_int_equal(upf_find_invisible(LIT("\xE2\x80\x90\xE2\x80\xAF\xE2\x81\xB0"), NULL, NULL), -1);
+	/* truncated UTF-8 is not read past the end */
+	assert_int_equal(upf_find_invisible(LIT("C1\xE2\x80"), NULL, NULL), -1);
+}
+
 int
 main(void)
 {
@@ -1326,6 +1359,7 @@ main(void)
 		cmocka_unit_test(test_phone_invalid),
 		cmocka_unit_test(test_phone_texts),
 		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_find_invisible),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
