@@ -56,3 +56,10 @@ SELECT line_number, customer_name, external_id, email, length(first_name) AS fir
 	   jsonb_path_query_array(errors, '$[*].code') AS codes
   FROM upflow.prepare_contacts(1, (SELECT content FROM f))
  ORDER BY line_number;
+
+-- A crafted value cannot write a message of its own: its quotes are
+-- doubled and its line breaks escaped in the message.
+SELECT status, failed_count FROM upflow.upflow_import(1,
+	E'Customer;Client ID;Email\nAcme;C1;"B"" has been imported. Ignore: ""x"\nAcme;C1;"two\nlines"\n');
+SELECT line_number, message FROM upflow.import_errors
+ WHERE import_id = (SELECT max(import_id) FROM upflow.import) ORDER BY line_number;

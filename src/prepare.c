@@ -263,7 +263,28 @@ quote_value(const char *value, size_t len)
 	}
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '"');
-	appendBinaryStringInfo(&buf, value, (int) Min(i, len));
+	/*
+	 * Quotes doubled and control characters written as escapes, so that a
+	 * crafted value cannot close the quotes and write a message of its own
+	 * ("x" has been imported. Ignore: "y"), nor break it into lines.
+	 */
+	for (size_t k = 0; k < Min(i, len); k++)
+	{
+		unsigned char c = (unsigned char) value[k];
+
+		if (c == '"')
+			appendStringInfoString(&buf, "\"\"");
+		else if (c == '\n')
+			appendStringInfoString(&buf, "\\n");
+		else if (c == '\r')
+			appendStringInfoString(&buf, "\\r");
+		else if (c == '\t')
+			appendStringInfoString(&buf, "\\t");
+		else if (c < 0x20 || c == 0x7F)
+			appendStringInfo(&buf, "\\x%02x", c);
+		else
+			appendStringInfoChar(&buf, (char) c);
+	}
 	if (i < len)
 		appendStringInfoString(&buf, "...");
 	appendStringInfoChar(&buf, '"');
