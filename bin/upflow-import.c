@@ -82,6 +82,7 @@ typedef struct cli_options
 	const char *submitted_by;
 	const char *errors_out;
 	const char *wait_id;
+	long		timeout;		/* --timeout seconds for --wait; 0: none */
 	bool		dry_run;
 	bool		async;
 	bool		quiet;
@@ -1009,11 +1010,15 @@ wait_for_import(PGconn *conn, const cli_options *opts)
 	const Oid	types[2] = {INT8OID, INT8OID};
 	const char *values[2] = {opts->org, opts->wait_id};
 	char		line[128];
+	struct timespec start;
+	bool		told = false;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	/* Ctrl-C stops the waiting, not the import: say how to resume. */
 	signal(SIGINT, handle_sigint);
 	for (;;)
 	{
+		struct timespec now;
 		PGresult   *res;
 		const char *status;
 
@@ -1038,6 +1043,33 @@ wait_for_import(PGconn *conn, const cli_options *opts)
 			progress_clear();
 			signal(SIGINT, SIG_DFL);
 			return;
+		}
+		/* A pending import with no worker scheduled would wait forever. */
+		if (!told && strcmp(status, "pending") == 0)
+		{
+			PGresult   *job = PQexec(conn,
+									 "SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'pg_cron')");
+
+			told = true;
+			if (PQresultStatus(job) == PGRES_TUPLES_OK && strcmp(PQgetvalue(job, 0, 0), "t") == 0)
+			{
+				progress_clear();
+				fprintf(stderr, "%s: import %s is pending and pg_cron is not installed in database \"%s\": "
+						"no worker is scheduled here; an administrator runs CALL upflow.run_import_queue(); "
+						"or SELECT upflow.schedule_import_worker();\n",
+						progname, opts->wait_id, PQdb(conn));
+			}
+			PQclear(job);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (opts->timeout > 0 && now.tv_sec - start.tv_sec >= opts->timeout)
+		{
+			PQclear(res);
+			progress_clear();
+			fprintf(stderr, "%s: stopped waiting after %ld s; import %s is still %s and goes on (%s --org %s --wait %s)\n",
+					progname, opts->timeout, opts->wait_id, status, progname, opts->org, opts->wait_id);
+			PQfinish(conn);
+			exit(EXIT_FAILED);
 		}
 		if (bar.enabled)
 		{
@@ -1079,6 +1111,7 @@ help(void)
 	printf("      --dry-run             show what the import would do, write nothing\n");
 	printf("      --async               queue the import, print its id and exit\n");
 	printf("      --wait=IMPORT_ID      wait for a queued import to finish, then report it\n");
+	printf("      --timeout=SECONDS     with --wait: give up waiting after SECONDS (the import goes on)\n");
 	printf("      --errors-out=FILE     write the failed lines (CSV, UTF-8) to FILE (\"-\": stdout)\n");
 	printf("  -q, --quiet               print no summary and no progress\n");
 	printf("  -V, --version             output version information, then exit\n");
@@ -1122,6 +1155,7 @@ main(int argc, char **argv)
 		{"file-name", required_argument, NULL, 9},
 		{"submitted-by", required_argument, NULL, 10},
 		{"options", required_argument, NULL, 11},
+		{"timeout", required_argument, NULL, 13},
 		{NULL, 0, NULL, 0}
 	};
 	cli_options opts;
@@ -1218,6 +1252,16 @@ main(int argc, char **argv)
 			case 7:
 				opts.wait_id = check_id(optarg, "--wait");
 				break;
+			case 13:
+				{
+					char	   *end;
+
+					errno = 0;
+					opts.timeout = strtol(optarg, &end, 10);
+					if (errno != 0 || *end != '\0' || opts.timeout <= 0)
+						usage_error("--timeout takes a number of seconds, not \"%s\"", optarg);
+				}
+				break;
 			case 8:
 				opts.errors_out = optarg;
 				break;
@@ -1238,6 +1282,8 @@ main(int argc, char **argv)
 
 	if (opts.org == NULL)
 		usage_error("%s", "--org is required");
+	if (opts.timeout > 0 && opts.wait_id == NULL)
+		usage_error("%s", "--timeout goes with --wait");
 	if (opts.wait_id != NULL)
 	{
 		if (optind < argc)

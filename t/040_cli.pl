@@ -312,6 +312,18 @@ is($rc, 2, '--wait on an unknown import: exit 2');
 like($err, qr/import 999999 does not exist/, '--wait on an unknown import: message');
 ($rc, $out, $err) = cli([ '--org', '1', '--wait', $queued ]);
 is($rc, 2, '--wait on another organization\'s import: exit 2');
+like($werr, qr/import $queued is pending and pg_cron is not installed in database "postgres": no worker is scheduled here/,
+	'--wait says when no worker is scheduled');
+# --timeout: the waiting stops, the import goes on.
+($rc, $out, $err) = cli([ '--org', '5', '--async', $broken ]);
+chomp(my $late = $out);
+($rc, $out, $err) = cli([ '--org', '5', '--wait', $late, '--timeout', '1' ]);
+is($rc, 2, '--wait --timeout: exit 2 when the import is not finished in time');
+like($err, qr/stopped waiting after 1 s; import $late is still pending and goes on/, '--wait --timeout: message');
+is(query("SELECT status FROM upflow.import_history WHERE import_id = $late"), 'pending', '--wait --timeout: the import is still pending');
+($rc, $out, $err) = cli([ '--org', '5', '--timeout', '1', $broken ]);
+is($rc, 2, '--timeout without --wait is a usage error');
+query("SELECT upflow.cancel_import($late)");
 
 #
 # Connection conventions: -h -p -d -U, PG* variables, password file
