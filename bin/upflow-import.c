@@ -666,6 +666,26 @@ end_tenant_transaction(PGconn *conn, bool ok)
 	PQclear(PQexec(conn, ok ? "COMMIT" : "ROLLBACK"));
 }
 
+/* Run a statement with binary parameters, result in binary; on error print it and exit. */
+static PGresult *
+exec_or_exit_params(PGconn *conn, const char *sql, int nparams, const Oid *types,
+					const char *const *values, const int *lengths, const int *formats)
+{
+	PGresult   *res;
+
+	begin_tenant_transaction(conn);
+	res = PQexecParams(conn, sql, nparams, types, values, lengths, formats, 1);
+	end_tenant_transaction(conn, PQresultStatus(res) == PGRES_TUPLES_OK);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		report_result_error(res, conn);
+		PQclear(res);
+		PQfinish(conn);
+		exit(EXIT_FAILED);
+	}
+	return res;
+}
+
 /* Run a short statement; on error print it and exit. */
 static PGresult *
 exec_or_exit(PGconn *conn, const char *sql, int nparams, const Oid *types,
@@ -953,9 +973,11 @@ print_report(const PGresult *res, const cli_options *opts)
 			printf("  hint: %s\n", PQgetvalue(res, i, R_HINT));
 	}
 	if (total > PQntuples(res))
-		printf("... %ld more problems: see upflow.import_errors%s\n",
+		printf("... %ld more problems: %s\n",
 			   total - PQntuples(res),
-			   PQgetisnull(res, 0, R_IMPORT_ID) ? "" : ", or write the failed lines with --errors-out FILE");
+			   PQgetisnull(res, 0, R_IMPORT_ID) ?
+			   "write the lines that would fail with --dry-run --errors-out FILE" :
+			   "see upflow.import_errors, or write the failed lines with --errors-out FILE");
 	fflush(stdout);
 	return exit_status_for(status);
 }
@@ -974,21 +996,19 @@ fetch_report(PGconn *conn, const cli_options *opts, const char *import_id)
  * convert_to), written unchanged, whatever the client encoding.
  */
 static void
-write_error_lines(PGconn *conn, const char *import_id, const char *path)
+write_error_file(PGconn *conn, PGresult *res, const char *path, bool quiet)
 {
-	const Oid	types[1] = {INT8OID};
-	const char *values[1] = {import_id};
-	PGresult   *res;
+	size_t		len = (size_t) PQgetlength(res, 0, 0);
+	const char *bytes = PQgetvalue(res, 0, 0);
+	long		lines = -1;		/* the header is not a failed line */
 	FILE	   *out;
-	size_t		len;
 
-	res = exec_or_exit(conn,
-					   "SELECT pg_catalog.convert_to(upflow.error_lines_csv($1), 'UTF8')",
-					   1, types, values, 1, PGRES_TUPLES_OK);
-	len = (size_t) PQgetlength(res, 0, 0);
+	for (size_t i = 0; i + 1 < len; i++)
+		if (bytes[i] == '\r' && bytes[i + 1] == '\n')
+			lines++;
 	out = strcmp(path, "-") == 0 ? stdout : fopen(path, "wb");
 	if (out == NULL ||
-		fwrite(PQgetvalue(res, 0, 0), 1, len, out) != len ||
+		fwrite(bytes, 1, len, out) != len ||
 		(out == stdout ? fflush(out) : fclose(out)) != 0)
 	{
 		fprintf(stderr, "%s: error: could not write \"%s\": %s\n",
@@ -997,7 +1017,28 @@ write_error_lines(PGconn *conn, const char *import_id, const char *path)
 		PQfinish(conn);
 		exit(EXIT_FAILED);
 	}
+	if (!quiet)
+	{
+		if (lines <= 0)
+			fprintf(stderr, "%s: no failed line: %s holds the header only\n", progname, path);
+		else
+			fprintf(stderr, "%s: %ld failed line%s written to %s\n", progname, lines,
+					lines == 1 ? "" : "s", path);
+	}
 	PQclear(res);
+}
+
+static void
+write_error_lines(PGconn *conn, const char *import_id, const char *path, bool quiet)
+{
+	const Oid	types[1] = {INT8OID};
+	const char *values[1] = {import_id};
+
+	write_error_file(conn,
+					 exec_or_exit(conn,
+								  "SELECT pg_catalog.convert_to(upflow.error_lines_csv($1), 'UTF8')",
+								  1, types, values, 1, PGRES_TUPLES_OK),
+					 path, quiet);
 }
 
 /*
@@ -1304,8 +1345,6 @@ main(int argc, char **argv)
 		usage_error("%s", "--async and --dry-run cannot be combined");
 	if (opts.async && opts.errors_out)
 		usage_error("%s", "--errors-out needs a finished import: use it with --wait after --async");
-	if (opts.dry_run && opts.errors_out)
-		usage_error("%s", "a dry run writes no import, so --errors-out has nothing to write");
 
 	/* The history keeps a name, never a path of this machine. */
 	if (opts.file != NULL && opts.file_name == NULL && strcmp(opts.file, "-") != 0)
@@ -1369,7 +1408,6 @@ main(int argc, char **argv)
 		}
 		bar.file_size = content_len;
 		res = run_long_statement(conn, sql, 8, types, values, lengths, formats);
-		free(content);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
 			report_result_error(res, conn);
@@ -1382,10 +1420,22 @@ main(int argc, char **argv)
 		{
 			rc = print_report(res, &opts);
 			PQclear(res);
+			/* The lines to fix, before anything is imported. */
+			if (opts.errors_out != NULL)
+				write_error_file(conn,
+								 exec_or_exit_params(conn,
+													 "SELECT pg_catalog.convert_to(upflow.preview_error_lines_csv($1::bigint, d.content, $3::jsonb,"
+													 "       coalesce($6::jsonb, '{}') || jsonb_strip_nulls(jsonb_build_object("
+													 "           'delimiter', $7::text, 'encoding', $8::text))), 'UTF8')"
+													 "  FROM upflow.decode_file($2::bytea, coalesce($6::jsonb->>'encoding', $8::text, 'auto')) d",
+													 8, types, values, lengths, formats),
+								 opts.errors_out, opts.quiet);
+			free(content);
 			PQfinish(bar.conn);
 			PQfinish(conn);
 			return rc;
 		}
+		free(content);
 		import_id = pg_strdup(PQgetvalue(res, 0, 0));
 		PQclear(res);
 		if (opts.async)
@@ -1410,7 +1460,7 @@ main(int argc, char **argv)
 	PQclear(res);
 
 	if (opts.errors_out != NULL)
-		write_error_lines(conn, import_id, opts.errors_out);
+		write_error_lines(conn, import_id, opts.errors_out, opts.quiet);
 
 	free(import_id);
 	PQfinish(bar.conn);

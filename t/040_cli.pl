@@ -212,6 +212,12 @@ like($written, qr/^Beta;B-1;not-an-email;/m, 'error file: a failed line as uploa
 ($rc, $out, $err) = cli([ '--org', '1', '--errors-out', $errors_file, '--quiet', $clean ]);
 is(scalar(() = slurp_file($errors_file) =~ /\r\n/g), 1, 'error file of a clean import: the header only');
 
+($rc, $out, $err) = cli([ '--org', '1', '--errors-out', $errors_file, $broken ]);
+like($err, qr/: 2 failed lines written to \Q$errors_file\E$/m, '--errors-out says how many lines it wrote');
+($rc, $out, $err) = cli([ '--org', '1', '--errors-out', $errors_file, $clean ]);
+like($err, qr/: no failed line: \Q$errors_file\E holds the header only$/m,
+	'--errors-out says when the file holds the header only');
+
 #
 # --dry-run: the preview, nothing written
 #
@@ -226,10 +232,18 @@ is_deeply([ @$s{qw(status lines created failed)} ], [ 'partially_succeeded', 4, 
 	'--dry-run: the counts an import would have');
 like($out, qr/^line 3: error invalid_email/m, '--dry-run: the first errors');
 is(query($counts), $before, '--dry-run wrote nothing (imports, contacts, customers, errors)');
+my $dry_errors = "$dir/dry-errors.csv";
+($rc, $out, $err) = cli([ '--org', '3', '--dry-run', '--errors-out', $dry_errors, $broken ]);
+is($rc, 1, '--dry-run --errors-out: exit status the import would have');
+like($err, qr/: 2 failed lines written to \Q$dry_errors\E$/m, '--dry-run --errors-out: says what it wrote');
+is(query($counts), $before, '--dry-run --errors-out wrote nothing to the tables');
 ($rc, $out, $err) = cli([ '--org', '3', $broken ]);
 $s = summary($out);
 is_deeply([ @$s{qw(status lines created failed)} ], [ 'partially_succeeded', 4, 2, 2 ],
 	'the real import does what the dry run said');
+is(unpack('H*', slurp_file($dry_errors)),
+	query("SELECT encode(convert_to(upflow.error_lines_csv($s->{import}), 'UTF8'), 'hex')"),
+	'--dry-run --errors-out wrote the file the real import offers, byte for byte');
 ($rc, $out, $err) = cli([ '--org', '2', '--dry-run', $clean ]);
 is($rc, 2, '--dry-run of a refused import: exit 2');
 like($err, qr/not enabled/, '--dry-run of a refused import: the message');

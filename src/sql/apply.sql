@@ -850,3 +850,36 @@ $function$;
 
 COMMENT ON FUNCTION upflow.preview_import(bigint, text, jsonb, jsonb) IS
 'Dry run: the action each line of the file would get (created, updated, unchanged, failed, skipped) and its problems; writes nothing';
+
+CREATE OR REPLACE FUNCTION upflow.preview_error_lines_csv(organization_id bigint, content text,
+											   mapping jsonb DEFAULT NULL, options jsonb DEFAULT '{}')
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $function$
+DECLARE
+	p_org constant bigint := preview_error_lines_csv.organization_id;
+	opts constant jsonb := coalesce(preview_error_lines_csv.options, '{}');
+	new_id bigint;
+	result text;
+BEGIN
+	PERFORM upflow.organization_for_import(p_org, true);
+	PERFORM upflow.detect_mapping(preview_error_lines_csv.content, preview_error_lines_csv.mapping, opts);
+
+	-- The real import, rolled back: the file is the one its download would be.
+	BEGIN
+		new_id := upflow.store_import(p_org, preview_error_lines_csv.content, 'UTF8',
+									  preview_error_lines_csv.mapping, NULL, NULL, opts, 'running');
+		PERFORM upflow.apply_import(p_org, new_id, preview_error_lines_csv.content, true);
+		result := upflow.error_lines_csv(new_id);
+		RAISE EXCEPTION USING ERRCODE = 'UFDRY', MESSAGE = 'preview';
+	EXCEPTION WHEN SQLSTATE 'UFDRY' THEN
+		NULL;
+	END;
+	RETURN result;
+END
+$function$;
+
+COMMENT ON FUNCTION upflow.preview_error_lines_csv(bigint, text, jsonb, jsonb) IS
+'Dry run of "Download lines with errors": the file an import of this content would offer, before importing; writes nothing';
