@@ -24,6 +24,12 @@ SET jit = off
 -- Hash joins and aggregates over a file's lines: 16MB is as fast as more
 -- (measured at 1M lines) and keeps the backend's memory near 3x the file.
 SET work_mem = '16MB'
+-- No nested loops: the planner may believe a table of the organization
+-- empty (autovacuum's ANALYZE during a long import counts its uncommitted
+-- rows as none; the working tables have no statistics at all) and drive a
+-- nested loop from it, rescanning the other side for each of its real
+-- rows.  Hash and merge joins cost the same whatever the estimates say.
+SET enable_nestloop = off
 -- Custom plans: Citus routes a statement to the organization's shard by
 -- its parameter values.  The one statement that reads the file is in
 -- upflow.stage_import_lines, which forces generic plans: a custom plan
@@ -187,7 +193,8 @@ BEGIN
 	CREATE TEMP TABLE upflow_import_member ON COMMIT DROP AS
 	SELECT m.member_id, lower(m.email) AS email
 	  FROM upflow.member m
-	 WHERE m.organization_id = p_org AND lower(m.email) = ANY (coalesce(account_manager_emails, '{}'));
+	 WHERE m.organization_id = p_org AND lower(m.email) = ANY (coalesce(account_manager_emails, '{}'))
+	   AND m.email IS NOT NULL;	-- the condition of member_email_key
 
 	-- Customers of the file that do not exist yet, when the source system
 	-- lets CSV create them, and only for a customer one of whose lines
@@ -221,7 +228,8 @@ BEGIN
 		existing_customers := ARRAY(SELECT n.external_id FROM upflow_import_new_customer n);
 		SELECT array_agg(c.external_id) INTO existing_customers
 		  FROM upflow.customer c
-		 WHERE c.organization_id = p_org AND c.external_id = ANY (existing_customers);
+		 WHERE c.organization_id = p_org AND c.external_id = ANY (existing_customers)
+		   AND c.external_id IS NOT NULL;	-- the condition of customer_external_id_key
 		IF existing_customers IS NOT NULL THEN
 			DELETE FROM upflow_import_new_customer n WHERE n.external_id = ANY (existing_customers);
 		END IF;
@@ -834,7 +842,8 @@ BEGIN
 									  ORDER BY ie.import_error_id) AS errors
 					   FROM pg_temp.upflow_preview_problem ie
 					  GROUP BY ie.line_number) e
-			ON e.line_number IS NOT DISTINCT FROM r.line_number;
+			-- (Equality, hashable: IS NOT DISTINCT FROM would join in a nested loop.)
+			ON coalesce(e.line_number, 0) = coalesce(r.line_number, 0);
 		RAISE EXCEPTION USING ERRCODE = 'UFDRY', MESSAGE = 'preview';
 	EXCEPTION WHEN SQLSTATE 'UFDRY' THEN
 		NULL;

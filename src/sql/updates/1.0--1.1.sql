@@ -69,3 +69,22 @@ BEGIN
 	END IF;
 END
 $$;
+
+/*
+ * The foreign-key checks of an import's writes (each new contact looks up
+ * its customer; a customer its account manager) are planned by PostgreSQL
+ * from the statistics of the moment, and autovacuum's ANALYZE during a long
+ * import counts its uncommitted rows as none.  With no rows to tell them
+ * apart, every index that starts with organization_id costs the same, and
+ * the check can pick the unique key on (organization_id, external_id) and
+ * read the organization's whole index for each new contact.  As partial
+ * indexes (on a NOT NULL column, so they hold every row and keep the same
+ * uniqueness), they cannot serve a lookup that does not name the column,
+ * and the primary key is the only index a check can use.
+ */
+ALTER TABLE upflow.customer DROP CONSTRAINT customer_external_id_key;
+CREATE UNIQUE INDEX customer_external_id_key ON upflow.customer (organization_id, external_id)
+	WHERE external_id IS NOT NULL;
+DROP INDEX upflow.member_email_key;
+CREATE UNIQUE INDEX member_email_key ON upflow.member (organization_id, pg_catalog.lower(email))
+	WHERE email IS NOT NULL;
