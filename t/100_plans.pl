@@ -8,6 +8,8 @@
 #   * no nested loop reads a table again for each row of its outer side
 #     (only set-returning functions over the row, such as
 #     jsonb_array_elements, may be nested);
+#   * no filter searches a parameter array (element by element, for each
+#     row: quadratic with a file's worth of keys; a literal array is hashed);
 #   * every foreign-key check finds its row by the referenced primary key
 #     (in a table of more than a few pages).
 use strict;
@@ -87,7 +89,7 @@ while ($err =~ /NOTICE:\s+duration: [0-9.]+ ms\s+plan:\s*/g)
 cmp_ok(scalar(@plans), '>', 800, 'auto_explain logged every statement, checks included (' . scalar(@plans) . ')');
 
 my %big = map { $_ => 1 } split /,/, $big_tables;
-my (@nested, @checks, @bad_checks);
+my (@nested, @checks, @bad_checks, @array_filters);
 sub walk
 {
 	my ($node, $query, $in_check) = @_;
@@ -96,6 +98,10 @@ sub walk
 		my $inner = $node->{Plans}[1];
 		push @nested, "$inner->{'Node Type'} in: $query"
 		  unless $inner->{'Node Type'} =~ /^(Function Scan|Result|Values Scan)$/;
+	}
+	for my $filter (grep { defined } @$node{ 'Filter', 'Join Filter' })
+	{
+		push @array_filters, "$filter in: $query" if $filter =~ /ANY \(\$\d+\)/;
 	}
 	# (A table of a few pages is read whole, the right plan.)
 	if ($in_check && defined $node->{'Relation Name'} && $big{ $node->{'Relation Name'} })
@@ -118,6 +124,7 @@ is(join(',', sort keys %checked), 'customer,import,member,organization',
 	'the foreign-key checks of customers, contacts and problems were planned');
 is_deeply(\@bad_checks, [], 'every foreign-key check uses the primary key');
 is_deeply(\@nested, [], 'no nested loop reads a table per row');
+is_deeply(\@array_filters, [], 'no filter searches a parameter array');
 
 $node->stop;
 done_testing();

@@ -190,11 +190,17 @@ BEGIN
 	IF to_regclass('pg_temp.upflow_import_member') IS NOT NULL THEN
 		DROP TABLE pg_temp.upflow_import_member;
 	END IF;
+	-- Keys are written into statements as literals here and below: a
+	-- literal array is searched by hash, whatever the plan; a parameter
+	-- array is searched element by element, row by row, when the planner
+	-- filters with it (quadratic with a file's worth of keys).
+	EXECUTE format($stmt$
 	CREATE TEMP TABLE upflow_import_member ON COMMIT DROP AS
 	SELECT m.member_id, lower(m.email) AS email
 	  FROM upflow.member m
-	 WHERE m.organization_id = p_org AND lower(m.email) = ANY (coalesce(account_manager_emails, '{}'))
-	   AND m.email IS NOT NULL;	-- the condition of member_email_key
+	 WHERE m.organization_id = %L::bigint AND lower(m.email) = ANY (%L::text[])
+	   AND m.email IS NOT NULL	-- the condition of member_email_key
+	$stmt$, p_org, coalesce(account_manager_emails, '{}'));
 
 	-- Customers of the file that do not exist yet, when the source system
 	-- lets CSV create them, and only for a customer one of whose lines
@@ -226,12 +232,15 @@ BEGIN
 		-- reads only distributed tables, not one that also reads a
 		-- temporary table.)
 		existing_customers := ARRAY(SELECT n.external_id FROM upflow_import_new_customer n);
-		SELECT array_agg(c.external_id) INTO existing_customers
+		EXECUTE format($stmt$
+		SELECT array_agg(c.external_id)
 		  FROM upflow.customer c
-		 WHERE c.organization_id = p_org AND c.external_id = ANY (existing_customers)
-		   AND c.external_id IS NOT NULL;	-- the condition of customer_external_id_key
+		 WHERE c.organization_id = %L::bigint AND c.external_id = ANY (%L::text[])
+		   AND c.external_id IS NOT NULL	-- the condition of customer_external_id_key
+		$stmt$, p_org, existing_customers) INTO existing_customers;
 		IF existing_customers IS NOT NULL THEN
-			DELETE FROM upflow_import_new_customer n WHERE n.external_id = ANY (existing_customers);
+			EXECUTE format('DELETE FROM pg_temp.upflow_import_new_customer n WHERE n.external_id = ANY (%L::text[])',
+						   existing_customers);
 		END IF;
 		PERFORM upflow.insert_rows('upflow.customer', 'organization_id, external_id, name',
 			format('SELECT %L::bigint AS organization_id, n.external_id, n.customer_name AS name FROM pg_temp.upflow_import_new_customer n ORDER BY n.line_number',
@@ -339,31 +348,36 @@ BEGIN
 	  FROM upflow_import_result r
 	 WHERE r.customer_id IS NOT NULL;
 	IF cardinality(lock_customers) > 0 THEN
-		PERFORM FROM upflow.customer c
-		  WHERE c.organization_id = p_org AND c.customer_id = ANY (lock_customers)
+		EXECUTE format($stmt$
+		SELECT count(*) FROM (SELECT FROM upflow.customer c
+		  WHERE c.organization_id = %L::bigint AND c.customer_id = ANY (%L::bigint[])
 		  ORDER BY c.customer_id
-		    FOR NO KEY UPDATE;
+		    FOR NO KEY UPDATE) locked
+		$stmt$, p_org, lock_customers);
 	END IF;
 
 	FOR attempt IN 1..1000 LOOP
 		BEGIN
 			locked_contacts := '{}';
-			FOR contact_id_locked IN
+			FOR contact_id_locked IN EXECUTE format($stmt$
 				SELECT ct.contact_id FROM upflow.contact ct
-				 WHERE ct.organization_id = p_org
-				   AND (ct.contact_id = ANY (update_contacts)
-						OR (ct.customer_id = ANY (main_customers) AND ct.is_main))
+				 WHERE ct.organization_id = %L::bigint
+				   AND (ct.contact_id = ANY (%L::bigint[])
+						OR (ct.customer_id = ANY (%L::bigint[]) AND ct.is_main))
 				   FOR NO KEY UPDATE SKIP LOCKED
+				$stmt$, p_org, update_contacts, main_customers)
 			LOOP
 				locked_contacts := locked_contacts || contact_id_locked;
 			END LOOP;
 			-- The rows wanted, as they are now, less those locked (in two
 			-- statements: Citus routes the first to the shard).
-			SELECT coalesce(array_agg(ct.contact_id), '{}') INTO wanted_contacts
+			EXECUTE format($stmt$
+			SELECT coalesce(array_agg(ct.contact_id), '{}')
 			  FROM upflow.contact ct
-			 WHERE ct.organization_id = p_org
-			   AND (ct.contact_id = ANY (update_contacts)
-					OR (ct.customer_id = ANY (main_customers) AND ct.is_main));
+			 WHERE ct.organization_id = %L::bigint
+			   AND (ct.contact_id = ANY (%L::bigint[])
+					OR (ct.customer_id = ANY (%L::bigint[]) AND ct.is_main))
+			$stmt$, p_org, update_contacts, main_customers) INTO wanted_contacts;
 			SELECT w.id INTO held_contact
 			  FROM (SELECT unnest(wanted_contacts) AS id EXCEPT SELECT unnest(locked_contacts)) w
 			 LIMIT 1;
