@@ -262,7 +262,7 @@ BEGIN
 			   l.errors, l.failed, l.skipped, l.last_line,
 			   c.customer_id, c.name AS stored_customer_name,
 			   c.account_manager_id AS stored_account_manager_id,
-			   m.member_id AS account_manager_id,
+			   %10$s AS account_manager_id,
 			   ct.contact_id, ct.first_name AS old_first_name, ct.family_name AS old_family_name,
 			   ct.phone AS old_phone, ct.position AS old_position, ct.is_main AS old_is_main,
 			   %3$L::boolean AND (l.first_name IS NOT NULL OR %7$L::boolean) AS set_first_name,
@@ -273,8 +273,7 @@ BEGIN
 		  FROM upflow_import_line l
 		  LEFT JOIN upflow.customer c
 			ON c.organization_id = %1$L::bigint AND c.external_id = l.external_id
-		  LEFT JOIN upflow_import_member m
-			ON m.email = lower(l.account_manager_email)
+		  %11$s
 		  LEFT JOIN upflow.contact ct
 			ON ct.organization_id = %1$L::bigint AND ct.customer_id = c.customer_id
 		   AND lower(ct.email) = lower(l.email)
@@ -322,7 +321,12 @@ BEGIN
 		main_info_allowed AND mapped->>'family_name' IS NOT NULL,
 		main_info_allowed AND mapped->>'phone' IS NOT NULL,
 		position_allowed AND mapped->>'position' IS NOT NULL,
-		clear_blanks, main_allowed, create_customers);
+		clear_blanks, main_allowed, create_customers,
+		-- The members only when the file names account managers: a join,
+		-- even with no row, costs a pass over every line.
+		CASE WHEN mapped->>'account_manager_email' IS NULL THEN 'NULL::bigint' ELSE 'm.member_id' END,
+		CASE WHEN mapped->>'account_manager_email' IS NULL THEN ''
+			 ELSE 'LEFT JOIN pg_temp.upflow_import_member m ON m.email = lower(l.account_manager_email)' END);
 
 	/*
 	 * Row locks, all taken before the first write, in an order that cannot
