@@ -196,6 +196,16 @@ typedef struct dropped_line
 /* How many lines the last prepare_changed_lines of this backend left out. */
 static int64 last_unchanged_lines = 0;
 
+/* Title rows skipped above a header: at most this many. */
+#define MAX_TITLE_RECORDS 10
+
+/* The report footer the last preparation of this backend skipped. */
+#define FOOTER_TEXT_SIZE 200
+static int32 last_footer_first = 0;
+static int32 last_footer_last = 0;
+static int32 last_footer_lines = 0;
+static char last_footer_text[FOOTER_TEXT_SIZE];
+
 typedef struct prepare_state
 {
 	upflow_import_options options;
@@ -210,6 +220,13 @@ typedef struct prepare_state
 	char	  **headers;
 	size_t	   *header_lengths;
 	char		delimiter;
+	int			title_records;	/* skipped above the header */
+
+	/* A report footer: not contacts, skipped (first and last line) */
+	int32		footer_first;
+	int32		footer_last;
+	int32		footer_lines;
+	char		footer_text[FOOTER_TEXT_SIZE];
 
 	/* Output */
 	ReturnSetInfo *rsinfo;
@@ -869,6 +886,36 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 		if (blank)
 			return;
 	}
+
+	/*
+	 * A report's footer ("Grand Totals (3 records)", "Confidential
+	 * Information - Do Not Distribute", ...), and every row of at most one
+	 * cell after it: not contacts.  Skipped, and told once (upflow.report_footer).
+	 */
+	if (!replaying && record->nfields >= 1 &&
+		upf_is_title_row((const char *const *) record->fields, record->lengths, record->nfields) &&
+		(state->footer_first > 0 || upf_is_report_footer(record->fields[0], record->lengths[0])))
+	{
+		if (state->footer_first == 0)
+		{
+			size_t		len;
+			const char *v;
+			size_t		n;
+
+			v = upf_clean_value(record->fields[0], record->lengths[0], &len);
+			n = Min(len, FOOTER_TEXT_SIZE - 1);
+			/* Not cut inside a UTF-8 character. */
+			if (n < len)
+				while (n > 0 && ((unsigned char) v[n] & 0xC0) == 0x80)
+					n--;
+			memcpy(state->footer_text, v, n);
+			state->footer_text[n] = '\0';
+			state->footer_first = (int32) line;
+		}
+		state->footer_last = (int32) line;
+		state->footer_lines++;
+		return;
+	}
 	if (!replaying)
 		state->data_records++;
 
@@ -954,6 +1001,17 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 				failed = true;
 				continue;
 			}
+		}
+
+		/* Several client IDs in one cell (HubSpot's "9002;9003"). */
+		if (f == UPF_EXTERNAL_ID && upf_is_multiple_id(v, len))
+		{
+			add_problem(problems, &nproblems, "multiple_client_ids", f, false,
+						psprintf("Line %ld: %s %s holds several client IDs; a line names one customer.",
+								 line, field_label(state, f), quote_value(v, len)),
+						pstrdup("Keep one client ID in the cell: repeat the contact's line for each of its customers."));
+			failed = true;
+			continue;
 		}
 
 		if (f == UPF_IS_MAIN)
@@ -1137,6 +1195,20 @@ prepare_record(const csv_record *record, void *arg)
 
 	if (!state->resolved)
 	{
+		/*
+		 * Title rows above the header ("Export des contacts - 01/12/2026;;;"
+		 * then ";;;", as a spreadsheet pads them): a header names at least
+		 * the required columns, so a record of several cells holding at
+		 * most the first is not one.  A record of one cell stays the header
+		 * (a file read with the wrong separator must say so).
+		 */
+		if (state->options.header && record->status == CSVR_OK &&
+			record->nfields >= 2 && state->title_records < MAX_TITLE_RECORDS &&
+			upf_is_title_row((const char *const *) record->fields, record->lengths, record->nfields))
+		{
+			state->title_records++;
+			return 0;
+		}
 		resolve(state, record);
 		if (state->mapping_only)
 			return 1;
@@ -1284,6 +1356,8 @@ prepare_lines(FunctionCallInfo fcinfo, bool skip_unchanged)
 				 errmsg("organization_id must not be NULL")));
 
 	last_unchanged_lines = 0;
+	last_footer_first = last_footer_last = last_footer_lines = 0;
+	last_footer_text[0] = '\0';
 	SetSingleFuncCall(fcinfo, 0);
 	init_state(&state, fcinfo);
 	if (PG_ARGISNULL(1))
@@ -1311,6 +1385,10 @@ prepare_lines(FunctionCallInfo fcinfo, bool skip_unchanged)
 	return_designations(&state);
 
 	last_unchanged_lines = state.unchanged_lines;
+	last_footer_first = state.footer_first;
+	last_footer_last = state.footer_last;
+	last_footer_lines = state.footer_lines;
+	memcpy(last_footer_text, state.footer_text, FOOTER_TEXT_SIZE);
 	MemoryContextDelete(state.held_context);
 	return (Datum) 0;
 }
@@ -1341,6 +1419,27 @@ Datum
 upflow_unchanged_line_count(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT64(last_unchanged_lines);
+}
+
+PG_FUNCTION_INFO_V1(upflow_report_footer);
+
+/*
+ * upflow.report_footer(): the report footer the last preparation of this
+ * session skipped, as {"first_line", "last_line", "lines", "text"}, or NULL.
+ */
+Datum
+upflow_report_footer(PG_FUNCTION_ARGS)
+{
+	StringInfoData buf;
+
+	if (last_footer_lines == 0)
+		PG_RETURN_NULL();
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"first_line\": %d, \"last_line\": %d, \"lines\": %d, \"text\": ",
+					 last_footer_first, last_footer_last, last_footer_lines);
+	escape_json(&buf, last_footer_text);
+	appendStringInfoChar(&buf, '}');
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }
 
 PG_FUNCTION_INFO_V1(upflow_detect_mapping);

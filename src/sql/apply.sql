@@ -54,6 +54,7 @@ DECLARE
 	create_customers boolean;
 	ignored text[];
 	ignored_message text;
+	footer jsonb;				-- the report footer the file ends with, skipped
 	n_lines integer;
 	n_repeats integer;
 	n_created integer;
@@ -160,6 +161,7 @@ BEGIN
 	PERFORM upflow.stage_import_lines(p_org, apply_import.content, mapped, imp_options,
 									  coalesce(apply_import.every_line, false));
 
+	footer := upflow.report_footer();
 	SELECT count(*) + CASE WHEN apply_import.every_line THEN 0 ELSE upflow.unchanged_line_count() END,
 		   count(*) FILTER (WHERE l.supersedes)
 	  INTO n_lines, n_repeats
@@ -495,7 +497,8 @@ BEGIN
 	-- Every problem, in file order: import-level warnings, the problems
 	-- prepare_contacts found, then those found against the tables.
 	-- Most imports have few problems: look for them only if there are.
-	IF ignored_message <> '' OR EXISTS (SELECT FROM upflow_import_result r WHERE r.has_problem) THEN
+	IF ignored_message <> '' OR footer IS NOT NULL
+	   OR EXISTS (SELECT FROM upflow_import_result r WHERE r.has_problem) THEN
 	IF to_regclass('pg_temp.upflow_import_problem') IS NOT NULL THEN
 		DROP TABLE pg_temp.upflow_import_problem;
 	END IF;
@@ -515,6 +518,21 @@ BEGIN
 		   'Change these values in your integration; the other columns of the file were imported.' AS hint,
 		   NULL::text AS raw_line
 	 WHERE ignored_message <> ''
+	UNION ALL
+	-- A report's footer: skipped, not lines of contacts.
+	SELECT NULL::integer, 0, 1, 'warning', 'report_footer_skipped', NULL::text,
+		   format('Line%s %s of the file %s the footer of a report (%s): skipped, not imported as contacts.',
+				  CASE WHEN (footer->>'lines')::integer > 1 THEN 's' ELSE '' END,
+				  CASE WHEN (footer->>'lines')::integer > 1
+					   THEN (footer->>'first_line') || ' to ' || (footer->>'last_line')
+					   ELSE footer->>'first_line' END,
+				  CASE WHEN (footer->>'lines')::integer > 1 THEN 'are' ELSE 'is' END,
+				  -- quoted as the C messages quote values: inner quotes doubled,
+				  -- control characters blanked
+				  '"' || replace(regexp_replace(footer->>'text', '[[:cntrl:]]', ' ', 'g'), '"', '""') || '"'),
+		   'Nothing to do. To leave it out, export the report''s details only.',
+		   NULL::text
+	 WHERE footer IS NOT NULL
 	UNION ALL
 	SELECT r.line_number, 1, e.ordinal, e.problem->>'severity', e.problem->>'code',
 		   e.problem->>'field', e.problem->>'message', e.problem->>'hint', r.raw_line

@@ -31,6 +31,40 @@ RETURN substring(regexp_replace(ltrim(content, U&'\FEFF'), '^sep=[^\r\n](\r\n|\r
 COMMENT ON FUNCTION upflow.file_header_line(text) IS
 'The first line of a CSV text, without byte order mark or Excel "sep=" line';
 
+-- The header line of a stored file: its first line but a "sep=" line,
+-- blank lines and title rows (at most 10 lines of several cells holding
+-- only their first), as the reader finds it.
+CREATE OR REPLACE FUNCTION upflow.file_header_line(content text, delimiter text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $function$
+DECLARE
+	head constant text := regexp_replace(ltrim(left(content, 65536), U&'\FEFF'),
+										 '^sep=[^\r\n](\r\n|\r|\n)', '');
+	line text;
+	titles integer := 0;
+	first_line text;
+BEGIN
+	FOR line IN SELECT l FROM regexp_split_to_table(head, '\r\n|\r|\n') l LOOP
+		first_line := coalesce(first_line, line);
+		CONTINUE WHEN line = '';
+		EXIT WHEN titles = 10
+			OR NOT EXISTS (SELECT FROM upflow.parse_csv(line, delimiter) p
+							WHERE cardinality(p.fields) >= 2)
+			OR EXISTS (SELECT FROM upflow.parse_csv(line, delimiter) p,
+								   unnest(p.fields[2:]) f
+						WHERE btrim(f, E' \t\u00a0') <> '');
+		titles := titles + 1;
+		line := NULL;
+	END LOOP;
+	RETURN coalesce(nullif(line, ''), first_line);
+END
+$function$;
+
+COMMENT ON FUNCTION upflow.file_header_line(text, text) IS
+'The header line of a CSV text: the first line but a "sep=" line, blank lines and title rows above the header';
+
 CREATE OR REPLACE FUNCTION upflow.error_lines_csv(import_id bigint)
 RETURNS text
 LANGUAGE plpgsql STABLE
@@ -52,7 +86,7 @@ BEGIN
 	delim := coalesce(imp.delimiter, upflow.detect_delimiter(coalesce(imp.file_content, '')));
 
 	IF coalesce((imp.options->>'header')::boolean, true) THEN
-		header := upflow.file_header_line(coalesce(imp.file_content, ''));
+		header := upflow.file_header_line(coalesce(imp.file_content, ''), delim);
 		SELECT least(cardinality(p.fields), 100000) INTO width FROM upflow.parse_csv(header, delim) p;
 		header := upflow.csv_safe_line(header, delim) || delim || 'Error' || E'\r\n';
 	END IF;

@@ -108,3 +108,12 @@ REVOKE ALL ON FUNCTION upflow.unchanged_line_count() FROM PUBLIC;
 
 COMMENT ON FUNCTION upflow.unchanged_line_count() IS
 'How many lines the last upflow.prepare_changed_lines call of this session left out as unchanged';
+
+-- (Executable by every role: it tells a session about its own last file.)
+CREATE OR REPLACE FUNCTION upflow.report_footer()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'upflow_report_footer'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION upflow.report_footer() IS
+'The report footer ("Grand Totals", "Confidential Information", ...) the last preparation of this session skipped: {first_line, last_line, lines, text}, or NULL';
