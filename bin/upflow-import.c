@@ -196,6 +196,7 @@ progress_tick(void)
 	long long	bytes_processed = 0;
 	long long	bytes_total = 0;
 	long long	lines = 0;
+	bool		waiting = false;
 
 	if (!bar.enabled)
 		return;
@@ -228,6 +229,21 @@ progress_tick(void)
 			bar.conn = NULL;
 		}
 		PQclear(res);
+
+		/*
+		 * No copy under way: is the import waiting for a lock (another import
+		 * of the organization, or a session editing its contacts)?
+		 */
+		if (!found && bar.conn != NULL)
+		{
+			res = PQexecParams(bar.conn,
+							   "SELECT wait_event_type = 'Lock'"
+							   "  FROM pg_catalog.pg_stat_activity WHERE pid = $1",
+							   1, NULL, values, NULL, NULL, 0);
+			waiting = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+				strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+			PQclear(res);
+		}
 	}
 
 	if (found)
@@ -259,6 +275,10 @@ progress_tick(void)
 				 cells, (int) (100.0 * bytes_processed / bytes_total),
 				 done, total, lines);
 	}
+	else if (waiting)
+		snprintf(line, sizeof(line),
+				 "%c waiting for another import or edit of this organization%s",
+				 spinner[bar.spin % 4], ellipsis);
 	else if (found)
 		snprintf(line, sizeof(line), "%c applying%s %lld lines",
 				 spinner[bar.spin % 4], ellipsis, lines);
@@ -742,6 +762,46 @@ prepare_session(PGconn *conn, const cli_options *opts)
 }
 
 /*
+ * --mapping and --options must be JSON objects.  The server parses them
+ * (this program has no JSON parser), before the file goes out, so that the
+ * message names the option instead of a parameter of the import.
+ */
+static void
+check_json_object(PGconn *conn, const char *value, const char *option)
+{
+	const Oid	types[1] = {TEXTOID};
+	const char *values[1] = {value};
+	PGresult   *res;
+
+	if (value == NULL)
+		return;
+	res = PQexecParams(conn,
+					   "SELECT pg_catalog.jsonb_typeof($1::pg_catalog.jsonb)",
+					   1, types, values, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+
+		fprintf(stderr, "upflow-import: %s is not valid JSON: %s%s%s\n",
+				option, primary ? primary : PQerrorMessage(conn),
+				detail ? ": " : "", detail ? detail : "");
+		PQclear(res);
+		PQfinish(conn);
+		exit(EXIT_FAILED);
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "object") != 0)
+	{
+		fprintf(stderr, "upflow-import: %s must be a JSON object ({...}), not a JSON %s\n",
+				option, PQgetvalue(res, 0, 0));
+		PQclear(res);
+		PQfinish(conn);
+		exit(EXIT_FAILED);
+	}
+	PQclear(res);
+}
+
+/*
  * Run the long statement (the import, the dry run or the submission)
  * without blocking, so that the progress bar keeps moving while the file
  * goes out and while the server works.
@@ -945,7 +1005,11 @@ print_report(const PGresult *res, const cli_options *opts)
 	printf("status:    %s\n", status);
 	printf("file:      %s\n", value_or(res, 0, R_FILE_NAME, "-"));
 	printf("encoding:  %s\n", value_or(res, 0, R_ENCODING, "-"));
-	printf("delimiter: %s\n", value_or(res, 0, R_DELIMITER, "-"));
+	{
+		const char *delimiter = value_or(res, 0, R_DELIMITER, "-");
+
+		printf("delimiter: %s\n", strcmp(delimiter, "\t") == 0 ? "tab" : delimiter);
+	}
 	printf("lines:     %s\n", PQgetvalue(res, 0, R_LINES));
 	printf("created:   %s\n", PQgetvalue(res, 0, R_CREATED));
 	printf("updated:   %s\n", PQgetvalue(res, 0, R_UPDATED));
@@ -1368,6 +1432,8 @@ main(int argc, char **argv)
 
 	conn = connect_main(&opts);
 	prepare_session(conn, &opts);
+	check_json_object(conn, opts.mapping, "--mapping");
+	check_json_object(conn, opts.extra_options, "--options");
 	if (bar.enabled && opts.wait_id == NULL)
 		bar.conn = connect_progress(conn);
 

@@ -190,6 +190,14 @@ like($err, qr/^ERROR:  organization 99 does not exist/, 'unknown organization: m
 ($rc, $out, $err) = cli([ '--org', '1', '--options', '{"bogus": true}', $clean ]);
 is($rc, 2, 'unknown option: exit 2');
 like($err, qr/unknown option "bogus"/, 'unknown option: message');
+($rc, $out, $err) = cli([ '--org', '1', '--mapping', '{"email": "Courriel"', $clean ]);
+is($rc, 2, '--mapping that is not JSON: exit 2');
+like($err, qr/^upflow-import: --mapping is not valid JSON: invalid input syntax for type json/,
+	'--mapping that is not JSON: the message names the option');
+($rc, $out, $err) = cli([ '--org', '1', '--options', '["dry_run"]', $clean ]);
+is($rc, 2, '--options that is not an object: exit 2');
+like($err, qr/^upflow-import: --options must be a JSON object \(\{\.\.\.\}\), not a JSON array$/,
+	'--options that is not an object: says so');
 ($rc, $out, $err) = cli([ '--org', '1', '--mapping', '{"email": "Courriel"}', $clean ]);
 is($rc, 2, 'mapping to a missing header: exit 2');
 like($err, qr/HINT:  /, 'mapping refusal: hint shown');
@@ -280,6 +288,9 @@ my $utf8 = slurp_file($clean);	# bytes
 is($rc, 0, 'FILE "-" reads stdin');
 $s = summary($out);
 is($s->{file}, 'from-stdin.csv', '--file-name is kept');
+my $tabbed = write_file('tabbed.csv', "Customer name\tClient ID\tEmail\nTab SA\tT-1\ttab\@sa.test\n");
+($rc, $out) = cli([ '--org', '4', $tabbed ]);
+is(summary($out)->{delimiter}, 'tab', 'a tab separator is printed as "tab"');
 is(query("SELECT file_sha256 FROM upflow.import WHERE import_id = $s->{import}"), sha256_hex($utf8),
 	'the server got the bytes of the file (sha256)');
 
@@ -398,7 +409,7 @@ my $big = "$dir/big.csv";
 }
 SKIP:
 {
-	skip 'script(1) is needed for the terminal test', 4
+	skip 'script(1) is needed for the terminal test', 6
 	  unless system('script -V >/dev/null 2>&1') == 0;
 	my $tty_out = '';
 	local %ENV = (%ENV, PGHOST => $node->host, PGPORT => $node->port, PGDATABASE => 'postgres');
@@ -408,6 +419,25 @@ SKIP:
 	like($tty_out, qr/\r[^\r\n]*applying[^\r\n]*\e\[K/, 'on a terminal: the progress line is drawn and redrawn');
 	like($tty_out, qr/\r\e\[Kimport:\s+\d+/, 'on a terminal: the bar is cleared before the summary');
 	like($tty_out, qr/^lines:\s+100000\r?$/m, 'on a terminal: the summary follows');
+
+	# Another import of the organization holds its lock: the bar says so.
+	my $holder = $node->background_psql('postgres');
+	$holder->query_safe('BEGIN');
+	$holder->query_safe('SELECT upflow.take_import_lock(1, true)');
+	$tty_out = '';
+	my $h = IPC::Run::start([ 'script', '-qec', "$cli --org 1 $clean", '/dev/null' ], '<', \'',
+		'>', \$tty_out, IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+	$node->poll_query_until('postgres',
+		q{SELECT count(*) > 0 FROM pg_stat_activity
+		   WHERE query LIKE '%upflow.upflow_import(%' AND wait_event_type = 'Lock'})
+	  or die 'the import never waited for the lock';
+	$h->pump until $tty_out =~ /waiting for another import/;
+	$holder->query_safe('COMMIT');
+	$holder->quit;
+	$h->finish;
+	is($h->result(0), 0, 'after the wait for the lock: exit 0');
+	like($tty_out, qr/\r[^\r\n]*waiting for another import or edit of this organization/,
+		'on a terminal: a wait for the organization\'s lock is shown');
 }
 
 $before = query($counts);

@@ -24,7 +24,11 @@ BEGIN
 		INSERT INTO upflow.notification (organization_id, member_id, import_id, message)
 		VALUES (imp.organization_id, m.member_id, imp.import_id,
 				format('Import %s of %s %s: %s created, %s updated, %s unchanged, %s failed, %s skipped.',
-					   imp.import_id, coalesce(quote_literal(imp.file_name), 'a file'),
+					   -- The name as written (not quote_literal's E'C:\\...'), a
+					   -- control character as a space, its quotes doubled.
+					   imp.import_id,
+					   coalesce('''' || replace(regexp_replace(imp.file_name, '[[:cntrl:]]', ' ', 'g'),
+												'''', '''''') || '''', 'a file'),
 					   replace(imp.status, '_', ' '), imp.created_count, imp.updated_count,
 					   imp.unchanged_count, imp.failed_count, imp.skipped_count));
 	END IF;

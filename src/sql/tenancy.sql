@@ -34,7 +34,7 @@ BEGIN
 			RAISE EXCEPTION 'permission denied for organization %', organization_for_import.organization_id
 				USING ERRCODE = 'insufficient_privilege',
 					  DETAIL = 'The setting upflow.organization_id is not set, so this role sees no organization.',
-					  HINT = 'Run SET upflow.organization_id = <your organization id> first.';
+					  HINT = 'Run SET LOCAL upflow.organization_id = <your organization id> in the transaction first (SET for the whole session works on a single server; Citus needs SET LOCAL).';
 		END IF;
 		RAISE EXCEPTION 'organization % does not exist', organization_for_import.organization_id
 			USING ERRCODE = 'invalid_parameter_value',
