@@ -21,7 +21,7 @@ SQL_SCHEMA_CHANGES := $(shell ls src/sql/updates/*.sql | sort -V)
 SQL_SCHEMA = src/sql/schema.sql $(SQL_SCHEMA_CHANGES)
 SQL_REPLACEABLE = src/sql/tenant_setting.sql src/sql/comments.sql \
 	src/sql/csv.sql src/sql/tenancy.sql src/sql/prepare.sql \
-	src/sql/notifications.sql src/sql/apply.sql src/sql/history.sql \
+	src/sql/notifications.sql src/sql/saved_mappings.sql src/sql/apply.sql src/sql/history.sql \
 	src/sql/queue.sql
 # In the order the full script runs them: the policies of schema.sql call
 # tenant_setting.sql's function.

@@ -78,6 +78,9 @@ typedef struct cli_options
 	const char *delimiter;
 	const char *encoding;
 	const char *extra_options;	/* --options JSON */
+	const char *save_mapping;	/* --save-mapping NAME */
+	const char *mapping_name;	/* --mapping-name NAME */
+	bool		list_mappings;	/* --list-mappings */
 	const char *file_name;
 	const char *submitted_by;
 	const char *errors_out;
@@ -761,6 +764,28 @@ prepare_session(PGconn *conn, const cli_options *opts)
 	PQclear(res);
 }
 
+/* --list-mappings: the organization's saved mappings, one per line. */
+static int
+list_saved_mappings(PGconn *conn, const cli_options *opts)
+{
+	const Oid	types[1] = {INT8OID};
+	const char *values[1] = {opts->org};
+	PGresult   *res;
+
+	res = exec_or_exit(conn,
+					   "SELECT s.name, to_char(s.saved_at, 'YYYY-MM-DD HH24:MI'), s.mapping::text"
+					   "  FROM upflow.saved_mapping s WHERE s.organization_id = $1"
+					   " ORDER BY s.name",
+					   1, types, values, 0, PGRES_TUPLES_OK);
+	if (PQntuples(res) == 0)
+		printf("no saved mapping for organization %s\n", opts->org);
+	for (int i = 0; i < PQntuples(res); i++)
+		printf("%s\tsaved %s\t%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+			   PQgetvalue(res, i, 2));
+	PQclear(res);
+	return EXIT_SUCCEEDED;
+}
+
 /*
  * --mapping and --options must be JSON objects.  The server parses them
  * (this program has no JSON parser), before the file goes out, so that the
@@ -936,7 +961,7 @@ static const char *const report_sql =
 static const char *const dry_run_sql =
 "WITH opts AS ("
 "       SELECT coalesce($6::jsonb, '{}') || jsonb_strip_nulls(jsonb_build_object("
-"                  'delimiter', $7::text, 'encoding', $8::text)) AS o),"
+"                  'delimiter', $7::text, 'encoding', $8::text, 'save_mapping', $9::text, 'mapping_name', $10::text)) AS o),"
 " f AS MATERIALIZED ("
 "       SELECT d.content, d.detected_encoding"
 "         FROM opts, upflow.decode_file($2::bytea, coalesce(opts.o->>'encoding', 'auto')) d),"
@@ -1208,6 +1233,10 @@ help(void)
 	printf("      --org=ID              organization to import into (required)\n");
 	printf("      --mapping=JSON|@FILE  mapping {\"field\": \"header\" | column_number}\n");
 	printf("      --delimiter=CHAR      separator (; , | or tab; default: detected)\n");
+	printf("      --save-mapping=NAME   save the file's mapping under NAME for the organization\n");
+	printf("      --mapping-name=NAME   use the organization's saved mapping NAME\n");
+	printf("                            (without a mapping, one saved for the same headers is used)\n");
+	printf("      --list-mappings       list the organization's saved mappings and exit\n");
 	printf("      --encoding=NAME       encoding of FILE (default: auto: UTF-8, UTF-16\n");
 	printf("                            with BOM, else Windows-1252)\n");
 	printf("      --options=JSON        other import options, e.g. '{\"blank_cells\": \"clear\"}'\n");
@@ -1253,6 +1282,9 @@ main(int argc, char **argv)
 		{"mapping", required_argument, NULL, 2},
 		{"delimiter", required_argument, NULL, 3},
 		{"encoding", required_argument, NULL, 4},
+		{"save-mapping", required_argument, NULL, 40},
+		{"mapping-name", required_argument, NULL, 41},
+		{"list-mappings", no_argument, NULL, 42},
 		{"dry-run", no_argument, NULL, 5},
 		{"async", no_argument, NULL, 6},
 		{"wait", required_argument, NULL, 7},
@@ -1348,6 +1380,15 @@ main(int argc, char **argv)
 			case 4:
 				opts.encoding = optarg;
 				break;
+			case 40:
+				opts.save_mapping = optarg;
+				break;
+			case 41:
+				opts.mapping_name = optarg;
+				break;
+			case 42:
+				opts.list_mappings = true;
+				break;
 			case 5:
 				opts.dry_run = true;
 				break;
@@ -1397,6 +1438,11 @@ main(int argc, char **argv)
 			opts.encoding || opts.extra_options || opts.file_name || opts.submitted_by)
 			usage_error("%s", "--wait reports an import already submitted: it takes no import option");
 	}
+	else if (opts.list_mappings)
+	{
+		if (optind < argc)
+			usage_error("--list-mappings takes no FILE (\"%s\")", argv[optind]);
+	}
 	else
 	{
 		if (optind >= argc)
@@ -1432,6 +1478,13 @@ main(int argc, char **argv)
 
 	conn = connect_main(&opts);
 	prepare_session(conn, &opts);
+	if (opts.list_mappings)
+	{
+		int			rc = list_saved_mappings(conn, &opts);
+
+		PQfinish(conn);
+		return rc;
+	}
 	check_json_object(conn, opts.mapping, "--mapping");
 	check_json_object(conn, opts.extra_options, "--options");
 	if (bar.enabled && opts.wait_id == NULL)
@@ -1444,12 +1497,13 @@ main(int argc, char **argv)
 	}
 	else
 	{
-		const Oid	types[8] = {INT8OID, BYTEAOID, JSONBOID, TEXTOID, INT8OID,
-		JSONBOID, TEXTOID, TEXTOID};
-		const char *values[8] = {opts.org, content, opts.mapping, opts.file_name,
-		opts.submitted_by, opts.extra_options, opts.delimiter, opts.encoding};
-		int			lengths[8] = {0, (int) content_len, 0, 0, 0, 0, 0, 0};
-		const int	formats[8] = {0, 1, 0, 0, 0, 0, 0, 0};
+		const Oid	types[10] = {INT8OID, BYTEAOID, JSONBOID, TEXTOID, INT8OID,
+		JSONBOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+		const char *values[10] = {opts.org, content, opts.mapping, opts.file_name,
+			opts.submitted_by, opts.extra_options, opts.delimiter, opts.encoding,
+		opts.save_mapping, opts.mapping_name};
+		int			lengths[10] = {0, (int) content_len, 0, 0, 0, 0, 0, 0, 0, 0};
+		const int	formats[10] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 0};
 		const char *sql;
 
 		if (opts.dry_run)
@@ -1461,7 +1515,7 @@ main(int argc, char **argv)
 		{
 			sql = "SELECT upflow.submit_import($1, $2, $3, $4, $5,"
 				" coalesce($6, '{}') || jsonb_strip_nulls(jsonb_build_object("
-				"     'delimiter', $7, 'encoding', $8)))";
+				"     'delimiter', $7, 'encoding', $8, 'save_mapping', $9, 'mapping_name', $10)))";
 			bar.label = "queueing";
 		}
 		else
@@ -1469,11 +1523,11 @@ main(int argc, char **argv)
 			sql = "SELECT i.import_id"
 				"  FROM upflow.upflow_import($1, $2, $3, $4, $5,"
 				"       coalesce($6, '{}') || jsonb_strip_nulls(jsonb_build_object("
-				"           'delimiter', $7, 'encoding', $8))) i";
+				"           'delimiter', $7, 'encoding', $8, 'save_mapping', $9, 'mapping_name', $10))) i";
 			bar.label = "preparing";
 		}
 		bar.file_size = content_len;
-		res = run_long_statement(conn, sql, 8, types, values, lengths, formats);
+		res = run_long_statement(conn, sql, 10, types, values, lengths, formats);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
 			report_result_error(res, conn);
@@ -1492,9 +1546,9 @@ main(int argc, char **argv)
 								 exec_or_exit_params(conn,
 													 "SELECT pg_catalog.convert_to(upflow.preview_error_lines_csv($1::bigint, d.content, $3::jsonb,"
 													 "       coalesce($6::jsonb, '{}') || jsonb_strip_nulls(jsonb_build_object("
-													 "           'delimiter', $7::text, 'encoding', $8::text))), 'UTF8')"
+													 "           'delimiter', $7::text, 'encoding', $8::text, 'save_mapping', $9::text, 'mapping_name', $10::text))), 'UTF8')"
 													 "  FROM upflow.decode_file($2::bytea, coalesce($6::jsonb->>'encoding', $8::text, 'auto')) d",
-													 8, types, values, lengths, formats),
+													 10, types, values, lengths, formats),
 								 opts.errors_out, opts.quiet);
 			free(content);
 			PQfinish(bar.conn);

@@ -14,6 +14,7 @@ GRANT SELECT, INSERT, UPDATE ON upflow.import_lock TO :"app_role";   -- the per-
 GRANT SELECT, INSERT, UPDATE ON upflow.customer, upflow.contact TO :"app_role";
 GRANT SELECT, INSERT, UPDATE, DELETE ON upflow.import TO :"app_role";
 GRANT SELECT, INSERT ON upflow.import_error TO :"app_role";
+GRANT SELECT, INSERT, UPDATE, DELETE ON upflow.saved_mapping TO :"app_role";
 GRANT SELECT, INSERT, UPDATE ON upflow.notification TO :"app_role";
 GRANT SELECT ON upflow.import_history, upflow.import_errors TO :"app_role";
 -- Identifiers of new rows (Citus draws them with the caller's rights).
@@ -33,4 +34,6 @@ GRANT EXECUTE ON FUNCTION upflow.organization_for_import(bigint, boolean),
 	upflow.prepare_import_lines(bigint, text, jsonb, jsonb),
 	upflow.prepare_changed_lines(bigint, text, jsonb, jsonb), upflow.unchanged_line_count(),
 	upflow.start_import_progress(bigint), upflow.end_import_progress(),
-	upflow.notify_import_finished(upflow.import) TO :"app_role";
+	upflow.notify_import_finished(upflow.import),
+	upflow.mapping_for_file(bigint, text, jsonb, jsonb),
+	upflow.save_mapping(bigint, text, text, jsonb, jsonb) TO :"app_role";

@@ -17,7 +17,8 @@
 #include "upflow_import.h"
 
 static const char *const known_options[] = {
-	"delimiter", "header", "encoding", "blank_cells", "create_customers", "dry_run", NULL
+	"delimiter", "header", "encoding", "blank_cells", "create_customers", "dry_run",
+	"save_mapping", "mapping_name", NULL
 };
 
 static void
@@ -95,6 +96,12 @@ upflow_parse_options(Jsonb *options, upflow_import_options *result)
 			result->encoding = jsonb_string(&v);
 			if (pg_strcasecmp(result->encoding, "auto") == 0)
 				result->encoding = NULL;
+		}
+		else if (strcmp(key, "save_mapping") == 0 || strcmp(key, "mapping_name") == 0)
+		{
+			/* Names of saved mappings: SQL uses them, the reader does not. */
+			if (v.type != jbvString || v.val.string.len == 0)
+				option_type_error(key, "the name of a saved mapping, a non-empty string");
 		}
 		else if (strcmp(key, "blank_cells") == 0)
 		{

@@ -212,6 +212,7 @@ typedef struct prepare_state
 	upf_mapping_request requests[UPF_NFIELDS];
 	bool		ignore_main;	/* the integration owns the main contact */
 	bool		mapping_only;	/* detect_mapping: stop after the header */
+	bool		headers_only;	/* header_keys: and resolve no mapping */
 
 	/* The resolved mapping */
 	bool		resolved;
@@ -429,13 +430,15 @@ resolve(prepare_state *state, const csv_record *record)
 			state->headers[i] = pnstrdup(record->fields[i], record->lengths[i]);
 			state->header_lengths[i] = record->lengths[i];
 		}
-		upflow_resolve_mapping((const char *const *) state->headers, state->header_lengths,
-							   state->nheaders, state->requests, state->columns);
+		if (!state->headers_only)
+			upflow_resolve_mapping((const char *const *) state->headers, state->header_lengths,
+								   state->nheaders, state->requests, state->columns);
 	}
 	else
 	{
 		state->nheaders = record->status == CSVR_OK ? record->nfields : 0;
-		upflow_resolve_mapping(NULL, NULL, state->nheaders, state->requests, state->columns);
+		if (!state->headers_only)
+			upflow_resolve_mapping(NULL, NULL, state->nheaders, state->requests, state->columns);
 	}
 	state->resolved = true;
 }
@@ -1439,6 +1442,60 @@ upflow_report_footer(PG_FUNCTION_ARGS)
 					 last_footer_first, last_footer_last, last_footer_lines);
 	escape_json(&buf, last_footer_text);
 	appendStringInfoChar(&buf, '}');
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+/*
+ * The headers as header matching compares them (NFKC, then normalized), as
+ * a JSON array (null without a header line): a saved mapping is found
+ * again for a file with the same keys.
+ */
+static void
+append_header_keys(StringInfo buf, const prepare_state *state)
+{
+	if (state->headers == NULL)
+	{
+		appendStringInfoString(buf, "null");
+		return;
+	}
+	appendStringInfoChar(buf, '[');
+	for (int i = 0; i < state->nheaders; i++)
+	{
+		size_t		nfkc_len;
+		const char *nfkc = upflow_unicode_normalize(true, state->headers[i],
+													 state->header_lengths[i], &nfkc_len);
+		size_t		key_len = upf_normalize_header(nfkc, nfkc_len, NULL, 0);
+		char	   *key = palloc(key_len + 1);
+
+		upf_normalize_header(nfkc, nfkc_len, key, key_len + 1);
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		escape_json(buf, key);
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+PG_FUNCTION_INFO_V1(upflow_header_keys);
+
+/*
+ * upflow.header_keys(content, options): the keys of the file's headers
+ * (see append_header_keys), without resolving any mapping.
+ */
+Datum
+upflow_header_keys(PG_FUNCTION_ARGS)
+{
+	prepare_state state;
+	StringInfoData buf;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	memset(&state, 0, sizeof(state));
+	upflow_parse_options(PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1), &state.options);
+	state.mapping_only = true;
+	state.headers_only = true;
+	read_content(&state, PG_GETARG_TEXT_PP(0));
+	initStringInfo(&buf);
+	append_header_keys(&buf, &state);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }
 

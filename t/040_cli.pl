@@ -288,6 +288,27 @@ my $utf8 = slurp_file($clean);	# bytes
 is($rc, 0, 'FILE "-" reads stdin');
 $s = summary($out);
 is($s->{file}, 'from-stdin.csv', '--file-name is kept');
+# Saved mappings: --save-mapping, found again by the headers, --list-mappings, --mapping-name.
+my $ledger1 = write_file('ledger1.csv', "Tiers;Ref;Mail\nLedger SA;L-1;l1\@ledger.test\n");
+my $ledger2 = write_file('ledger2.csv', "MAIL;ref;tiers\nl2\@ledger.test;L-1;Ledger SA\n");
+($rc, $out, $err) = cli([ '--org', '4', '--mapping', '{"customer_name": "Tiers", "external_id": "Ref", "email": "Mail"}',
+	'--save-mapping', 'Monthly ledger', $ledger1 ]);
+is($rc, 0, '--save-mapping: exit 0') or diag $err;
+($rc, $out, $err) = cli([ '--org', '4', '--list-mappings' ]);
+is($rc, 0, '--list-mappings: exit 0');
+like($out, qr/^Monthly ledger\tsaved \d{4}-\d\d-\d\d \d\d:\d\d\t\{"email": "Mail", "external_id": "Ref", "customer_name": "Tiers"\}$/m,
+	'--list-mappings: the name, when, the mapping');
+($rc, $out, $err) = cli([ '--org', '4', $ledger2 ]);
+is($rc, 0, 'the same headers in another order and case: imported without a mapping') or diag $err;
+is(query('SELECT saved_mapping FROM upflow.import WHERE import_id = ' . summary($out)->{import}), 'Monthly ledger',
+	'the history names the saved mapping used');
+($rc, $out, $err) = cli([ '--org', '4', '--mapping-name', 'Nope', $ledger2 ]);
+is($rc, 2, '--mapping-name of no saved mapping: exit 2');
+like($err, qr/^ERROR:  saved mapping "Nope" does not exist\nDETAIL:  The organization's saved mappings are: "Monthly ledger"\./m,
+	'--mapping-name of no saved mapping: says which there are');
+($rc, $out, $err) = cli([ '--org', '4', '--mapping-name', 'Monthly ledger', $ledger2 ]);
+is($rc, 0, '--mapping-name: exit 0') or diag $err;
+
 my $tabbed = write_file('tabbed.csv', "Customer name\tClient ID\tEmail\nTab SA\tT-1\ttab\@sa.test\n");
 ($rc, $out) = cli([ '--org', '4', $tabbed ]);
 is(summary($out)->{delimiter}, 'tab', 'a tab separator is printed as "tab"');

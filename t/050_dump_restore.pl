@@ -58,7 +58,7 @@ my $cp1252 = "$tmp/globex-cp1252.csv";
 	close $fh;
 }
 
-my @tables = qw(organization member customer contact import import_error notification import_lock);
+my @tables = qw(organization member customer contact import import_error notification import_lock saved_mapping);
 my %pkey = (
 	organization => 'organization_id',
 	member => 'organization_id, member_id',
@@ -67,7 +67,8 @@ my %pkey = (
 	import => 'organization_id, import_id',
 	import_error => 'organization_id, import_id, import_error_id',
 	notification => 'organization_id, notification_id',
-	import_lock => 'organization_id');
+	import_lock => 'organization_id',
+	saved_mapping => 'organization_id, name');
 
 $node->safe_psql('postgres', 'CREATE DATABASE source');
 
@@ -116,7 +117,7 @@ my $imports = $node->safe_psql(
 		mapping => '{"customer_name": "Société", "external_id": "Code client", "email": 3,
 					 "phone": "Tél", "is_main": "Principal", "account_manager_email": "Chargé de compte"}',
 		file_name => 'corrections.csv', submitted_by => 2,
-		options => '{"blank_cells": "clear"}');
+		options => '{"blank_cells": "clear", "save_mapping": "Corrections"}');
 	-- Windows-1252 bytes, into an organization whose integration owns the contacts.
 	SELECT import_id || ' ' || status || ' ' || encoding || ' ' || failed_count || ' ' || warning_count
 	  FROM upflow.upflow_import(2, pg_read_binary_file('$cp1252'), file_name => 'globex.csv', submitted_by => 3);
@@ -156,8 +157,8 @@ is( $queue,
 is( $node->safe_psql(
 		'source',
 		'SELECT ' . join(' || \' \' || ', map { "(SELECT count(*) FROM upflow.$_)" } @tables)),
-	'3 4 9 9 7 12 5 3',
-	'rows in organization, member, customer, contact, import, import_error, notification, import_lock')
+	'3 4 9 9 7 12 5 3 1',
+	'rows in organization, member, customer, contact, import, import_error, notification, import_lock, saved_mapping')
   or diag 'the counts of the data set changed: update this expectation';
 
 # --- What to compare -----------------------------------------------------------
@@ -285,9 +286,10 @@ is_deeply(
 			qw(organization_for_import import_organization take_import_lock tables_distributed
 			  insert_rows decode_upload store_import import_text submit_text apply_import
 			  stage_import_lines prepare_import_lines prepare_changed_lines unchanged_line_count
-			  start_import_progress end_import_progress notify_import_finished)),
+			  start_import_progress end_import_progress notify_import_finished
+			  mapping_for_file save_mapping)),
 	],
-	'the dump holds CREATE EXTENSION, the rows of the 8 tables, the 7 sequences and the grants; no table definition'
+	'the dump holds CREATE EXTENSION, the rows of the 9 tables, the 7 sequences and the grants; no table definition'
 ) or diag $stdout;
 
 $node->safe_psql('postgres', 'CREATE DATABASE restored_custom');

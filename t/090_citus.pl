@@ -62,9 +62,11 @@ is($coordinator->safe_psql('postgres', 'SELECT count(*) FROM citus_get_active_wo
 my ($rc, $out, $err) = $coordinator->psql('postgres', "\\i $root/examples/citus.sql",
 	extra_params => [ '-v', 'ON_ERROR_STOP=1' ]);
 is($rc, 0, 'examples/citus.sql runs on the coordinator') or diag $err;
-is($coordinator->safe_psql('postgres', q{SELECT count(*) FROM pg_dist_partition
+is($coordinator->safe_psql('postgres', q{SELECT count(*) || ' of ' ||
+		(SELECT count(*) FROM pg_class WHERE relnamespace = 'upflow'::regnamespace AND relkind = 'r')
+	  FROM pg_dist_partition
 	WHERE logicalrelid::text LIKE 'upflow.%' AND partmethod = 'h'}),
-	'8', 'the eight tables are distributed');
+	'9 of 9', 'every table of the extension is distributed');
 $single->safe_psql('postgres', 'CREATE EXTENSION upflow_import');
 
 for my $node ($coordinator, $single)
@@ -144,6 +146,10 @@ sub scenario
 			"SELECT contact_id FROM upflow.contact WHERE organization_id = $org AND email = 'compta\@boulangerie-dupre.fr' \\gset\nSELECT upflow.set_main_contact($org, :contact_id);");
 		push @t, scalar tenant($node, $org,
 			"SELECT status, updated_count FROM upflow.upflow_import($org, E'Customer name;Client ID;Email;Main contact\\nBoulangerie Dupré;CUST-001;marie.dupre\@boulangerie-dupre.fr;1\\n');");
+		# A saved mapping, found again by the headers of the next file.
+		push @t, scalar tenant($node, $org,
+			"SELECT status, created_count FROM upflow.upflow_import($org, E'Tiers;Ref;Mail\\nLedger;L-1;l1\@l.fr\\n', mapping => '{\"customer_name\": \"Tiers\", \"external_id\": \"Ref\", \"email\": \"Mail\"}', options => '{\"save_mapping\": \"Ledger\"}');"
+			  . "SELECT status, created_count, saved_mapping FROM upflow.upflow_import($org, E'MAIL;ref;tiers\\nl2\@l.fr;L-1;Ledger\\n');");
 		push @t, scalar tenant($node, $org,
 			"SELECT upflow.submit_import($org, E'Customer name;Client ID;Email\\nQ;Q-1;q1\@q.fr\\n') IS NOT NULL AS queued;"
 			  . "SELECT upflow.submit_import($org, E'Customer name;Client ID;Email\\nQ;Q-1;q2\@q.fr\\n') AS cancel \\gset\n"
@@ -234,13 +240,15 @@ my %rows = (
 		FROM upflow.contact ct JOIN upflow.customer c USING (organization_id, customer_id)
 		ORDER BY 1, 2, 3},
 	imports => q{SELECT organization_id, file_name, status, line_count, created_count, updated_count,
-			unchanged_count, failed_count, warning_count, skipped_count, error
+			unchanged_count, failed_count, warning_count, skipped_count, error, saved_mapping
 		FROM upflow.import ORDER BY organization_id, import_id},
 	import_errors => q{SELECT e.organization_id, e.line_number, e.severity, e.code, e.field, e.message
 		FROM upflow.import_error e JOIN upflow.import i USING (organization_id, import_id)
 		ORDER BY e.organization_id, e.import_id, e.import_error_id},
 	notifications => q{SELECT organization_id, member_id, regexp_replace(message, '^Import \d+', 'Import N')
 		FROM upflow.notification ORDER BY organization_id, notification_id},
+	saved_mappings => q{SELECT organization_id, name, header_keys, mapping
+		FROM upflow.saved_mapping ORDER BY organization_id, name},
 );
 for my $what (sort keys %rows)
 {

@@ -110,6 +110,10 @@ BEGIN
 
 	resolved := upflow.detect_mapping(apply_import.content, imp_mapping, imp_options);
 	mapped := resolved->'mapping';
+	IF imp_options ? 'save_mapping' THEN
+		PERFORM upflow.save_mapping(p_org, imp_options->>'save_mapping', apply_import.content,
+									imp_options, mapped);
+	END IF;
 	clear_blanks := coalesce(imp_options->>'blank_cells', 'keep') = 'clear';
 
 	main_info_allowed := org.source_system = 'none'
@@ -717,6 +721,7 @@ AS $function$
 DECLARE
 	new_id bigint;
 	known_member boolean;
+	asked jsonb;
 BEGIN
 	-- The encoding option means nothing to a text (it is decoded already),
 	-- but a wrong one is still a mistake to report.
@@ -739,13 +744,17 @@ BEGIN
 	END IF;
 	-- submitted_at: the clock (row-level security accepts a tenant's new
 	-- import only with a submission time of now).
+	-- The mapping asked for: explicit, or the saved one (by name, or found
+	-- by the file's headers), recorded with its name.
+	asked := upflow.mapping_for_file(store_import.organization_id, store_import.content,
+									 store_import.mapping, store_import.options);
 	INSERT INTO upflow.import (organization_id, status, submitted_at, file_name, file_content, encoding,
-							   file_sha256, mapping, options, submitted_by)
+							   file_sha256, mapping, options, submitted_by, saved_mapping)
 	VALUES (store_import.organization_id, store_import.status, clock_timestamp(), store_import.file_name,
 			store_import.content, store_import.encoding,
 			upflow.file_sha256(store_import.content),
-			store_import.mapping, coalesce(store_import.options, '{}') - 'dry_run',
-			store_import.submitted_by)
+			nullif(asked->'mapping', 'null'), coalesce(store_import.options, '{}') - 'dry_run',
+			store_import.submitted_by, asked->>'saved_mapping')
 	RETURNING import_id INTO new_id;
 	RETURN new_id;
 END
@@ -774,6 +783,7 @@ DECLARE
 	opts constant jsonb := coalesce(import_text.options, '{}');
 	imp upflow.import;
 	new_id bigint;
+	resolved jsonb;
 BEGIN
 	IF content IS NULL THEN
 		RAISE EXCEPTION 'content must not be NULL'
@@ -781,8 +791,10 @@ BEGIN
 				  HINT = 'Pass the file''s text, or its bytes as bytea.';
 	END IF;
 	PERFORM upflow.organization_for_import(p_org, true);
-	-- Validates the options and the mapping against the file's headers.
-	PERFORM upflow.detect_mapping(content, mapping, opts);
+	-- Validates the options and the mapping (or the saved one it names or
+	-- the file's headers find) against the file's headers.
+	resolved := upflow.detect_mapping(content,
+		nullif(upflow.mapping_for_file(p_org, content, mapping, opts)->'mapping', 'null'), opts);
 
 	IF coalesce((opts->>'dry_run')::boolean, false) THEN
 		BEGIN
@@ -791,6 +803,11 @@ BEGIN
 			imp := upflow.apply_import(p_org, new_id, content);
 			RAISE EXCEPTION USING ERRCODE = 'UFDRY', MESSAGE = 'dry run';
 		EXCEPTION WHEN SQLSTATE 'UFDRY' THEN
+			-- A dry run writes nothing but the mapping it was asked to save.
+			IF opts ? 'save_mapping' THEN
+				PERFORM upflow.save_mapping(p_org, opts->>'save_mapping', content, opts,
+											resolved->'mapping');
+			END IF;
 			RETURN imp;
 		END;
 	END IF;
@@ -858,9 +875,12 @@ DECLARE
 	opts constant jsonb := coalesce(preview_import.options, '{}');
 	new_id bigint;
 	lines jsonb;
+	resolved jsonb;
 BEGIN
 	PERFORM upflow.organization_for_import(p_org, true);
-	PERFORM upflow.detect_mapping(preview_import.content, preview_import.mapping, opts);
+	resolved := upflow.detect_mapping(preview_import.content,
+		nullif(upflow.mapping_for_file(p_org, preview_import.content, preview_import.mapping, opts)->'mapping',
+			   'null'), opts);
 
 	-- Run the real import and roll it back: the preview cannot differ from
 	-- what an import would do.
@@ -904,6 +924,11 @@ BEGIN
 	EXCEPTION WHEN SQLSTATE 'UFDRY' THEN
 		NULL;
 	END;
+	-- A preview writes nothing but the mapping it was asked to save.
+	IF opts ? 'save_mapping' THEN
+		PERFORM upflow.save_mapping(p_org, opts->>'save_mapping', preview_import.content, opts,
+									resolved->'mapping');
+	END IF;
 
 	RETURN QUERY
 	SELECT x.line_number, x.action, x.external_id, x.email, x.errors
@@ -930,7 +955,9 @@ DECLARE
 	result text;
 BEGIN
 	PERFORM upflow.organization_for_import(p_org, true);
-	PERFORM upflow.detect_mapping(preview_error_lines_csv.content, preview_error_lines_csv.mapping, opts);
+	PERFORM upflow.detect_mapping(preview_error_lines_csv.content,
+		nullif(upflow.mapping_for_file(preview_error_lines_csv.organization_id, preview_error_lines_csv.content,
+									   preview_error_lines_csv.mapping, opts)->'mapping', 'null'), opts);
 
 	-- The real import, rolled back: the file is the one its download would be.
 	BEGIN

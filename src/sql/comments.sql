@@ -203,3 +203,20 @@ COMMENT ON POLICY import_error_tenant ON upflow.import_error IS
 'Rows of the organization named by upflow.organization_id only';
 COMMENT ON POLICY notification_tenant ON upflow.notification IS
 'Rows of the organization named by upflow.organization_id only';
+
+COMMENT ON TABLE upflow.saved_mapping IS
+'Column mappings an organization saved by name (option save_mapping), used again for a file with the same headers';
+COMMENT ON COLUMN upflow.saved_mapping.organization_id IS
+'The organization the mapping belongs to';
+COMMENT ON COLUMN upflow.saved_mapping.name IS
+'The name it was saved under, unique in the organization (option mapping_name asks for it)';
+COMMENT ON COLUMN upflow.saved_mapping.header_keys IS
+'The keys of the headers of the file it was saved from (as header matching compares them), sorted: a file with the same keys uses it';
+COMMENT ON COLUMN upflow.saved_mapping.mapping IS
+'The mapped fields, {"field": "header"}; fields left out are recognized automatically';
+COMMENT ON COLUMN upflow.saved_mapping.saved_at IS
+'When it was last saved';
+COMMENT ON POLICY saved_mapping_tenant ON upflow.saved_mapping IS
+'Rows of the organization named by upflow.organization_id only';
+COMMENT ON COLUMN upflow.import.saved_mapping IS
+'The saved mapping the import used, by name (NULL: none)';

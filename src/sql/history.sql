@@ -8,7 +8,8 @@ CREATE OR REPLACE VIEW upflow.import_history WITH (security_invoker = true) AS
 	SELECT organization_id, import_id, status, file_name, encoding, delimiter,
 		   file_sha256, mapping, options, submitted_by, submitted_at,
 		   started_at, finished_at, line_count, created_count, updated_count,
-		   unchanged_count, failed_count, warning_count, skipped_count, error
+		   unchanged_count, failed_count, warning_count, skipped_count, error,
+		   saved_mapping
 	  FROM upflow.import
 	 ORDER BY submitted_at DESC, import_id DESC;
 

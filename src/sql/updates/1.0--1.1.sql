@@ -88,3 +88,29 @@ CREATE UNIQUE INDEX customer_external_id_key ON upflow.customer (organization_id
 DROP INDEX upflow.member_email_key;
 CREATE UNIQUE INDEX member_email_key ON upflow.member (organization_id, pg_catalog.lower(email))
 	WHERE email IS NOT NULL;
+
+/*
+ * Saved mappings: an organization names the mapping of an export it
+ * imports every month (option save_mapping); a later file whose headers
+ * have the same keys (compared as header matching compares them: NFKC,
+ * case, accents and punctuation aside, in any order) uses it when no
+ * mapping is given.  header_keys: those keys, sorted, without repeats.
+ */
+CREATE TABLE upflow.saved_mapping (
+	organization_id bigint NOT NULL
+		REFERENCES upflow.organization (organization_id) ON DELETE CASCADE,
+	name text NOT NULL,
+	header_keys text[] NOT NULL,
+	mapping jsonb NOT NULL,
+	saved_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (organization_id, name),
+	CONSTRAINT saved_mapping_name_check CHECK (name <> '')
+);
+
+ALTER TABLE upflow.saved_mapping ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY saved_mapping_tenant ON upflow.saved_mapping
+	USING (organization_id = upflow.current_organization_id());
+SELECT pg_catalog.pg_extension_config_dump('upflow.saved_mapping', '');
+
+-- The saved mapping an import used, by name (NULL: none).
+ALTER TABLE upflow.import ADD COLUMN saved_mapping text;
