@@ -221,7 +221,7 @@ BEGIN
 			 FROM (SELECT x.ordinal, '(' || (SELECT string_agg(quote_nullable(e.value), ',' ORDER BY e.ordinality)
 											   FROM json_each_text(x.j) WITH ORDINALITY AS e) || ')' AS v
 					 FROM (SELECT row_to_json(s) AS j, row_number() OVER () AS ordinal FROM (%s) s) x) r
-			GROUP BY (r.ordinal - 1) / 100
+			GROUP BY (r.ordinal - 1) / 250
 			ORDER BY min(r.ordinal)$q$, rows)
 	LOOP
 		EXECUTE format('INSERT INTO %s (%s) VALUES %s', target, columns, batch);
