@@ -396,3 +396,21 @@ upflow_file_sha256(PG_FUNCTION_ARGS)
 	hex[sizeof(hex) - 1] = '\0';
 	PG_RETURN_TEXT_P(cstring_to_text(hex));
 }
+
+PG_FUNCTION_INFO_V1(upflow_clean_value);
+
+/*
+ * upflow.clean_value(value): a cell as an import reads it (upf_clean_value:
+ * blanks trimmed, the spreadsheet mark dropped; then NFC).  What a stored
+ * value becomes through an export and a re-import.
+ */
+Datum
+upflow_clean_value(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	size_t		len;
+	const char *v = upf_clean_value(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), &len);
+
+	v = upflow_unicode_normalize(false, v, len, &len);
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(v, (int) len));
+}

@@ -275,6 +275,9 @@ BEGIN
 			   %4$L::boolean AND (l.family_name IS NOT NULL OR %7$L::boolean) AS set_family_name,
 			   %5$L::boolean AND (l.phone IS NOT NULL OR %7$L::boolean) AS set_phone,
 			   %6$L::boolean AND (l.position IS NOT NULL OR %7$L::boolean) AS set_position,
+			   -- (decided below, on this table alone)
+			   false AS kept_first_name, false AS kept_family_name, false AS kept_phone,
+			   false AS kept_position,
 			   %8$L::boolean AND l.is_main IS NOT NULL AS set_main
 		  FROM upflow_import_line l
 		  LEFT JOIN upflow.customer c
@@ -333,6 +336,45 @@ BEGIN
 		CASE WHEN mapped->>'account_manager_email' IS NULL THEN 'NULL::bigint' ELSE 'm.member_id' END,
 		CASE WHEN mapped->>'account_manager_email' IS NULL THEN ''
 			 ELSE 'LEFT JOIN pg_temp.upflow_import_member m ON m.email = lower(l.account_manager_email)' END);
+
+	-- A value that differs from the stored one only as an export and a
+	-- re-import clean it (blanks, a spreadsheet mark, decomposed accents)
+	-- is not written: the stored value is kept, with the warning
+	-- stored_value_kept.  Only an updated line can hold one (the value
+	-- looked changed); decided on the working table alone: computed in the
+	-- statement above, which joins a temporary table with distributed
+	-- tables, it crashed the Citus 12.1 coordinator (signal 11, the Citus
+	-- suite's first import).
+	UPDATE upflow_import_result r
+	   SET kept_first_name = k.kept_first_name, kept_family_name = k.kept_family_name,
+		   kept_phone = k.kept_phone, kept_position = k.kept_position,
+		   set_first_name = r.set_first_name AND NOT k.kept_first_name,
+		   set_family_name = r.set_family_name AND NOT k.kept_family_name,
+		   set_phone = r.set_phone AND NOT k.kept_phone,
+		   set_position = r.set_position AND NOT k.kept_position,
+		   has_problem = true
+	  FROM (SELECT x.line_number,
+				   x.set_first_name AND upflow.same_once_cleaned(x.first_name, x.old_first_name) AS kept_first_name,
+				   x.set_family_name AND upflow.same_once_cleaned(x.family_name, x.old_family_name) AS kept_family_name,
+				   x.set_phone AND upflow.same_once_cleaned(x.phone, x.old_phone) AS kept_phone,
+				   x.set_position AND upflow.same_once_cleaned(x.position, x.old_position) AS kept_position
+			  FROM upflow_import_result x
+			 WHERE x.action = 'updated' AND x.contact_changes) k
+	 WHERE r.line_number = k.line_number
+	   AND (k.kept_first_name OR k.kept_family_name OR k.kept_phone OR k.kept_position);
+	IF FOUND THEN
+		UPDATE upflow_import_result r
+		   SET contact_changes = (r.set_first_name AND r.first_name IS DISTINCT FROM r.old_first_name)
+				   OR (r.set_family_name AND r.family_name IS DISTINCT FROM r.old_family_name)
+				   OR (r.set_phone AND r.phone IS DISTINCT FROM r.old_phone)
+				   OR (r.set_position AND r.position IS DISTINCT FROM r.old_position)
+				   OR (r.set_main AND r.is_main IS DISTINCT FROM r.old_is_main)
+		 WHERE r.kept_first_name OR r.kept_family_name OR r.kept_phone OR r.kept_position;
+		UPDATE upflow_import_result r
+		   SET action = 'unchanged'
+		 WHERE (r.kept_first_name OR r.kept_family_name OR r.kept_phone OR r.kept_position)
+		   AND r.action = 'updated' AND NOT r.contact_changes AND NOT r.manager_changes;
+	END IF;
 
 	/*
 	 * Row locks, all taken before the first write, in an order that cannot
@@ -582,6 +624,19 @@ BEGIN
 	  FROM problem r
 	 WHERE r.customer_id IS NOT NULL AND NOT r.failed
 	   AND r.customer_name IS DISTINCT FROM r.stored_customer_name
+	UNION ALL
+	SELECT r.line_number, 5, k.ordinal, 'warning', 'stored_value_kept', k.field,
+		   format('Line %s: the %s of contact %s in Upflow is %s, which differs from the file''s %s only as an import cleans a cell (blanks at either end, the mark before a formula sign, decomposed accents); the value in Upflow is kept.',
+				  r.line_number, k.field, '"' || r.email || '"', to_jsonb(k.stored)::text, to_jsonb(k.line_value)::text),
+		   'Nothing to do if the value in Upflow is right; to change it, change it in the file or in Upflow.',
+		   r.raw_line
+	  FROM problem r,
+		   LATERAL (VALUES (1, 'first_name', r.kept_first_name, r.old_first_name, r.first_name),
+						   (2, 'family_name', r.kept_family_name, r.old_family_name, r.family_name),
+						   (3, 'phone', r.kept_phone, r.old_phone, r.phone),
+						   (4, 'position', r.kept_position, r.old_position, r.position))
+				   AS k(ordinal, field, kept, stored, line_value)
+	 WHERE k.kept AND NOT r.failed AND r.action IN ('updated', 'unchanged')
 	UNION ALL
 	SELECT r.line_number, 4, 0, 'warning', 'duplicate_line', 'email',
 		   format('Line %s names the same contact as line %s (customer %s, email %s); only line %s is applied.',

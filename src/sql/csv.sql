@@ -41,3 +41,23 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION upflow.file_sha256(text) IS
 'SHA-256 of a text''s UTF-8 bytes, in hex (the file_sha256 of an import)';
+
+CREATE OR REPLACE FUNCTION upflow.clean_value(value text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'upflow_clean_value'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION upflow.clean_value(text) IS
+'A cell as an import reads it: blanks trimmed, the leading '' of a spreadsheet-safe export dropped, NFC';
+
+-- Whether a line's value differs from the stored one only as the stored one
+-- would come back through an export and a re-import: the stored value is
+-- kept then (with the warning stored_value_kept), not silently cleaned.
+CREATE OR REPLACE FUNCTION upflow.same_once_cleaned(line_value text, stored_value text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN stored_value IS NULL OR line_value IS NULL OR line_value = stored_value THEN false
+			ELSE line_value = upflow.clean_value(stored_value) END;
+
+COMMENT ON FUNCTION upflow.same_once_cleaned(text, text) IS
+'Whether a line''s value is the stored value as an export and a re-import would clean it (the stored value is kept)';
