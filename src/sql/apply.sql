@@ -348,33 +348,38 @@ BEGIN
 	UPDATE upflow_import_result r
 	   SET kept_first_name = k.kept_first_name, kept_family_name = k.kept_family_name,
 		   kept_phone = k.kept_phone, kept_position = k.kept_position,
-		   set_first_name = r.set_first_name AND NOT k.kept_first_name,
-		   set_family_name = r.set_family_name AND NOT k.kept_family_name,
-		   set_phone = r.set_phone AND NOT k.kept_phone,
-		   set_position = r.set_position AND NOT k.kept_position,
+		   set_first_name = k.set_first_name, set_family_name = k.set_family_name,
+		   set_phone = k.set_phone, set_position = k.set_position,
+		   contact_changes = k.contact_changes,
+		   action = CASE WHEN k.contact_changes OR r.manager_changes THEN r.action ELSE 'unchanged' END,
 		   has_problem = true
-	  FROM (SELECT x.line_number,
-				   x.set_first_name AND upflow.same_once_cleaned(x.first_name, x.old_first_name) AS kept_first_name,
-				   x.set_family_name AND upflow.same_once_cleaned(x.family_name, x.old_family_name) AS kept_family_name,
-				   x.set_phone AND upflow.same_once_cleaned(x.phone, x.old_phone) AS kept_phone,
-				   x.set_position AND upflow.same_once_cleaned(x.position, x.old_position) AS kept_position
-			  FROM upflow_import_result x
-			 WHERE x.action = 'updated' AND x.contact_changes) k
-	 WHERE r.line_number = k.line_number
-	   AND (k.kept_first_name OR k.kept_family_name OR k.kept_phone OR k.kept_position);
-	IF FOUND THEN
-		UPDATE upflow_import_result r
-		   SET contact_changes = (r.set_first_name AND r.first_name IS DISTINCT FROM r.old_first_name)
-				   OR (r.set_family_name AND r.family_name IS DISTINCT FROM r.old_family_name)
-				   OR (r.set_phone AND r.phone IS DISTINCT FROM r.old_phone)
-				   OR (r.set_position AND r.position IS DISTINCT FROM r.old_position)
-				   OR (r.set_main AND r.is_main IS DISTINCT FROM r.old_is_main)
-		 WHERE r.kept_first_name OR r.kept_family_name OR r.kept_phone OR r.kept_position;
-		UPDATE upflow_import_result r
-		   SET action = 'unchanged'
-		 WHERE (r.kept_first_name OR r.kept_family_name OR r.kept_phone OR r.kept_position)
-		   AND r.action = 'updated' AND NOT r.contact_changes AND NOT r.manager_changes;
-	END IF;
+	  FROM (SELECT y.*,
+				   (y.set_first_name AND y.first_name IS DISTINCT FROM y.old_first_name)
+				   OR (y.set_family_name AND y.family_name IS DISTINCT FROM y.old_family_name)
+				   OR (y.set_phone AND y.phone IS DISTINCT FROM y.old_phone)
+				   OR (y.set_position AND y.position IS DISTINCT FROM y.old_position)
+				   OR (y.set_main AND y.is_main IS DISTINCT FROM y.old_is_main) AS contact_changes
+			  FROM (SELECT x.line_number, x.first_name, x.old_first_name, x.family_name, x.old_family_name,
+						   x.phone, x.old_phone, x.position, x.old_position,
+						   x.set_main, x.is_main, x.old_is_main,
+						   x.kept_first_name, x.kept_family_name, x.kept_phone, x.kept_position,
+						   x.set_first_name AND NOT x.kept_first_name AS set_first_name,
+						   x.set_family_name AND NOT x.kept_family_name AS set_family_name,
+						   x.set_phone AND NOT x.kept_phone AS set_phone,
+						   x.set_position AND NOT x.kept_position AS set_position
+					  FROM (SELECT w.*,
+								   w.set_first_name AND upflow.same_once_cleaned(w.first_name, w.old_first_name) AS kept_first_name,
+								   w.set_family_name AND upflow.same_once_cleaned(w.family_name, w.old_family_name) AS kept_family_name,
+								   w.set_phone AND upflow.same_once_cleaned(w.phone, w.old_phone) AS kept_phone,
+								   w.set_position AND upflow.same_once_cleaned(w.position, w.old_position) AS kept_position
+							  FROM (SELECT v.line_number, v.first_name, v.old_first_name, v.family_name,
+										   v.old_family_name, v.phone, v.old_phone, v.position, v.old_position,
+										   v.set_first_name, v.set_family_name, v.set_phone, v.set_position,
+										   v.set_main, v.is_main, v.old_is_main
+									  FROM upflow_import_result v
+									 WHERE v.action = 'updated' AND v.contact_changes) w) x
+					 WHERE x.kept_first_name OR x.kept_family_name OR x.kept_phone OR x.kept_position) y) k
+	 WHERE r.line_number = k.line_number;
 
 	/*
 	 * Row locks, all taken before the first write, in an order that cannot
@@ -848,8 +853,7 @@ BEGIN
 	PERFORM upflow.organization_for_import(p_org, true);
 	-- Validates the options and the mapping (or the saved one it names or
 	-- the file's headers find) against the file's headers.
-	resolved := upflow.detect_mapping(content,
-		nullif(upflow.mapping_for_file(p_org, content, mapping, opts)->'mapping', 'null'), opts);
+	resolved := upflow.detect_mapping_for(p_org, content, mapping, opts);
 
 	IF coalesce((opts->>'dry_run')::boolean, false) THEN
 		BEGIN
@@ -933,9 +937,7 @@ DECLARE
 	resolved jsonb;
 BEGIN
 	PERFORM upflow.organization_for_import(p_org, true);
-	resolved := upflow.detect_mapping(preview_import.content,
-		nullif(upflow.mapping_for_file(p_org, preview_import.content, preview_import.mapping, opts)->'mapping',
-			   'null'), opts);
+	resolved := upflow.detect_mapping_for(p_org, preview_import.content, preview_import.mapping, opts);
 
 	-- Run the real import and roll it back: the preview cannot differ from
 	-- what an import would do.
@@ -1010,9 +1012,7 @@ DECLARE
 	result text;
 BEGIN
 	PERFORM upflow.organization_for_import(p_org, true);
-	PERFORM upflow.detect_mapping(preview_error_lines_csv.content,
-		nullif(upflow.mapping_for_file(preview_error_lines_csv.organization_id, preview_error_lines_csv.content,
-									   preview_error_lines_csv.mapping, opts)->'mapping', 'null'), opts);
+	PERFORM upflow.detect_mapping_for(p_org, preview_error_lines_csv.content, preview_error_lines_csv.mapping, opts);
 
 	-- The real import, rolled back: the file is the one its download would be.
 	BEGIN

@@ -22,9 +22,7 @@ BEGIN
 	END IF;
 	PERFORM upflow.organization_for_import(submit_text.organization_id, true);
 	-- Refuse now what the worker would refuse later.
-	PERFORM upflow.detect_mapping(content,
-		nullif(upflow.mapping_for_file(submit_text.organization_id, content, mapping, opts)->'mapping', 'null'),
-		opts);
+	PERFORM upflow.detect_mapping_for(submit_text.organization_id, content, mapping, opts);
 	IF opts ? 'dry_run' THEN
 		RAISE EXCEPTION 'option dry_run is not available for queued imports'
 			USING ERRCODE = 'invalid_parameter_value',
