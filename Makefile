@@ -22,7 +22,7 @@ SQL_SCHEMA = src/sql/schema.sql $(SQL_SCHEMA_CHANGES)
 SQL_REPLACEABLE = src/sql/tenant_setting.sql src/sql/comments.sql \
 	src/sql/csv.sql src/sql/tenancy.sql src/sql/prepare.sql \
 	src/sql/notifications.sql src/sql/saved_mappings.sql src/sql/apply.sql src/sql/history.sql \
-	src/sql/queue.sql
+	src/sql/queue.sql src/sql/undo.sql
 # In the order the full script runs them: the policies of schema.sql call
 # tenant_setting.sql's function.
 SQL_SOURCES = src/sql/tenant_setting.sql $(SQL_SCHEMA) $(filter-out src/sql/tenant_setting.sql,$(SQL_REPLACEABLE))

@@ -11,7 +11,9 @@ CREATE ROLE :"app_role" NOLOGIN;
 GRANT USAGE ON SCHEMA upflow TO :"app_role";
 GRANT SELECT ON upflow.organization, upflow.member TO :"app_role";
 GRANT SELECT, INSERT, UPDATE ON upflow.import_lock TO :"app_role";   -- the per-organization import lock
-GRANT SELECT, INSERT, UPDATE ON upflow.customer, upflow.contact TO :"app_role";
+-- DELETE: a revert deletes the contacts and customers its import created.
+GRANT SELECT, INSERT, UPDATE, DELETE ON upflow.customer, upflow.contact TO :"app_role";
+GRANT SELECT, INSERT ON upflow.import_undo TO :"app_role";
 GRANT SELECT, INSERT, UPDATE, DELETE ON upflow.import TO :"app_role";
 GRANT SELECT, INSERT ON upflow.import_error TO :"app_role";
 GRANT SELECT, INSERT, UPDATE, DELETE ON upflow.saved_mapping TO :"app_role";
@@ -36,4 +38,12 @@ GRANT EXECUTE ON FUNCTION upflow.organization_for_import(bigint, boolean),
 	upflow.start_import_progress(bigint), upflow.end_import_progress(),
 	upflow.notify_import_finished(upflow.import),
 	upflow.mapping_for_file(bigint, text, jsonb, jsonb),
-	upflow.save_mapping(bigint, text, text, jsonb, jsonb) TO :"app_role";
+	upflow.save_mapping(bigint, text, text, jsonb, jsonb),
+	upflow.insert_created_rows(bigint, bigint, regclass, text, text, text, text),
+	upflow.record_created_ids(bigint, bigint, text, bigint[]),
+	upflow.record_changed_rows(bigint, bigint, bigint[], bigint[]),
+	upflow.plan_revert(bigint, bigint, boolean, boolean), upflow.revert_options(jsonb),
+	upflow.import_to_revert(bigint, bigint), upflow.apply_revert(bigint, bigint, boolean, bigint),
+	upflow.revert_problem_message(text, text, text, text, text, text, jsonb, jsonb, bigint),
+	upflow.copy_contacts(text, bigint, bigint[], bigint[]), upflow.copy_customers(text, bigint, bigint[]),
+	upflow.values_batches(text) TO :"app_role";

@@ -111,8 +111,9 @@ SELECT create_distributed_table('upflow.import_error', 'organization_id', coloca
 SELECT create_distributed_table('upflow.notification', 'organization_id', colocate_with => 'upflow.organization');
 SELECT create_distributed_table('upflow.import_lock', 'organization_id', colocate_with => 'upflow.organization');
 SELECT create_distributed_table('upflow.saved_mapping', 'organization_id', colocate_with => 'upflow.organization');
+SELECT create_distributed_table('upflow.import_undo', 'organization_id', colocate_with => 'upflow.organization');
 
--- 3. Checks: eight hash-distributed tables in one colocation group...
+-- 3. Checks: ten hash-distributed tables in one colocation group...
 SELECT logicalrelid::regclass AS table_name, partmethod, colocationid
   FROM pg_dist_partition
  WHERE logicalrelid::regclass::text LIKE 'upflow.%'

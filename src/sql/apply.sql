@@ -248,9 +248,10 @@ BEGIN
 			EXECUTE format('DELETE FROM pg_temp.upflow_import_new_customer n WHERE n.external_id = ANY (%L::text[])',
 						   existing_customers);
 		END IF;
-		PERFORM upflow.insert_rows('upflow.customer', 'organization_id, external_id, name',
+		PERFORM upflow.insert_created_rows(p_org, p_import, 'upflow.customer', 'organization_id, external_id, name',
 			format('SELECT %L::bigint AS organization_id, n.external_id, n.customer_name AS name FROM pg_temp.upflow_import_new_customer n ORDER BY n.line_number',
-				   p_org));
+				   p_org),
+			'customer_id', 'customers_created');
 	END IF;
 
 	-- Each line against the tables: what it would change, and its action.
@@ -412,6 +413,11 @@ BEGIN
 		    FOR NO KEY UPDATE) locked
 		$stmt$, p_org, lock_customers);
 	END IF;
+	-- Their account managers before the import, for its undo (locked: they
+	-- cannot change before the import writes them).
+	IF mapped->>'account_manager_email' IS NOT NULL THEN
+		PERFORM upflow.copy_customers('upflow_import_customer_before', p_org, lock_customers);
+	END IF;
 
 	FOR attempt IN 1..1000 LOOP
 		BEGIN
@@ -427,14 +433,11 @@ BEGIN
 				locked_contacts := locked_contacts || contact_id_locked;
 			END LOOP;
 			-- The rows wanted, as they are now, less those locked (in two
-			-- statements: Citus routes the first to the shard).
-			EXECUTE format($stmt$
-			SELECT coalesce(array_agg(ct.contact_id), '{}')
-			  FROM upflow.contact ct
-			 WHERE ct.organization_id = %L::bigint
-			   AND (ct.contact_id = ANY (%L::bigint[])
-					OR (ct.customer_id = ANY (%L::bigint[]) AND ct.is_main))
-			$stmt$, p_org, update_contacts, main_customers) INTO wanted_contacts;
+			-- statements: Citus routes the first to the shard).  As they
+			-- are now: once all are locked, what the import changes in
+			-- them, for its undo.
+			PERFORM upflow.copy_contacts('upflow_import_before', p_org, update_contacts, main_customers);
+			wanted_contacts := ARRAY(SELECT b.contact_id FROM upflow_import_before b);
 			SELECT w.id INTO held_contact
 			  FROM (SELECT unnest(wanted_contacts) AS id EXCEPT SELECT unnest(locked_contacts)) w
 			 LIMIT 1;
@@ -443,16 +446,19 @@ BEGIN
 			END IF;
 
 			-- The main contacts being replaced lose the flag first (the
-			-- partial unique index cannot be deferred: demote, then promote),
-			-- as they are now: a designation committed since the import read
-			-- the tables is replaced too (the latest designation wins).
+			-- partial unique index cannot be deferred: demote, then promote):
+			-- those locked and read above.  A designation committed since,
+			-- for a customer that had none, makes the promotion below fail
+			-- on the unique index, and the next attempt replaces it too (the
+			-- latest designation wins).
 			EXECUTE format($stmt$
 			UPDATE upflow.contact ct
 			   SET is_main = false, updated_at = now(), last_import_id = %2$L::bigint
 			  FROM pg_temp.upflow_import_result r
 			 WHERE ct.organization_id = %1$L::bigint AND ct.customer_id = r.customer_id AND ct.is_main
 			   AND r.action IN ('created', 'updated') AND r.set_main AND r.is_main
-			   AND ct.contact_id IS DISTINCT FROM r.contact_id$stmt$, p_org, p_import);
+			   AND ct.contact_id IS DISTINCT FROM r.contact_id
+			   AND ct.contact_id = ANY (%3$L::bigint[])$stmt$, p_org, p_import, wanted_contacts);
 
 			-- Existing contacts: only the fields the line may and does set.
 			EXECUTE format($stmt$
@@ -468,8 +474,8 @@ BEGIN
 			 WHERE ct.organization_id = %1$L::bigint AND ct.contact_id = r.contact_id
 			   AND r.action = 'updated' AND r.contact_changes$stmt$, p_org, p_import);
 
-			-- New contacts.
-			PERFORM upflow.insert_rows('upflow.contact',
+			-- New contacts (their ids kept for the undo).
+			PERFORM upflow.insert_created_rows(p_org, p_import, 'upflow.contact',
 				'organization_id, customer_id, email, first_name, family_name, phone, position, is_main, last_import_id',
 				format($q$SELECT %1$L::bigint AS organization_id, r.customer_id, r.email, r.first_name,
 								  r.family_name, r.phone, CASE WHEN %3$L::boolean THEN r.position END AS position,
@@ -478,7 +484,8 @@ BEGIN
 							 FROM pg_temp.upflow_import_result r
 							WHERE r.action = 'created'
 							ORDER BY r.line_number$q$,
-					   p_org, p_import, position_allowed, main_allowed));
+					   p_org, p_import, position_allowed, main_allowed),
+				'contact_id', 'contacts_created');
 			EXIT;
 		EXCEPTION
 			WHEN SQLSTATE 'UFLCK' THEN
@@ -509,7 +516,9 @@ BEGIN
 		END IF;
 	END LOOP;
 
-	-- Account managers: the last applied line of a customer decides.
+	-- Account managers: the last applied line of a customer decides.  Of the
+	-- customers locked above: one whose manager was already the file's when
+	-- the import read it and has changed since keeps the newer one.
 	IF mapped->>'account_manager_email' IS NOT NULL THEN
 		EXECUTE format($stmt$
 		UPDATE upflow.customer c
@@ -519,8 +528,13 @@ BEGIN
 				 WHERE r.action IN ('created', 'updated', 'unchanged') AND r.account_manager_id IS NOT NULL
 				 ORDER BY r.customer_id, r.line_number DESC) x
 		 WHERE c.organization_id = %1$L::bigint AND c.customer_id = x.customer_id
-		   AND c.account_manager_id IS DISTINCT FROM x.account_manager_id$stmt$, p_org);
+		   AND c.customer_id = ANY (%2$L::bigint[])
+		   AND c.account_manager_id IS DISTINCT FROM x.account_manager_id$stmt$, p_org, lock_customers);
 	END IF;
+
+	PERFORM upflow.record_changed_rows(p_org, p_import, wanted_contacts,
+									   CASE WHEN mapped->>'account_manager_email' IS NOT NULL
+											THEN lock_customers END);
 
 	-- Columns the organization's integration owns are ignored, with one
 	-- import-level warning naming them by their headers.
@@ -684,7 +698,7 @@ BEGIN
 		   finished_at = finished,
 		   line_count = n_lines, created_count = n_created, updated_count = n_updated,
 		   unchanged_count = n_unchanged, failed_count = n_failed, skipped_count = n_skipped,
-		   warning_count = n_warnings,
+		   warning_count = n_warnings, undo_recorded = true,
 		   error = CASE WHEN imp_status = 'failed' THEN 'Every line of the file failed; see the errors.' END
 	 WHERE i.organization_id = p_org AND i.import_id = p_import
 	RETURNING i.* INTO imp;

@@ -220,3 +220,30 @@ COMMENT ON POLICY saved_mapping_tenant ON upflow.saved_mapping IS
 'Rows of the organization named by upflow.organization_id only';
 COMMENT ON COLUMN upflow.import.saved_mapping IS
 'The saved mapping the import used, by name (NULL: none)';
+
+COMMENT ON TABLE upflow.import_undo IS
+'Before-images an import wrote for its undo (revert_import): the ids of the rows it created, the fields it changed as they were and as it left them';
+COMMENT ON COLUMN upflow.import_undo.organization_id IS
+'The organization of the import';
+COMMENT ON COLUMN upflow.import_undo.import_id IS
+'The import that wrote it';
+COMMENT ON COLUMN upflow.import_undo.kind IS
+'contact_changed, customer_changed (row_id, before, after) or contacts_created, customers_created (row_ids)';
+COMMENT ON COLUMN upflow.import_undo.row_id IS
+'The contact or customer changed; for created rows, the smallest of row_ids';
+COMMENT ON COLUMN upflow.import_undo.line_number IS
+'The line of the file that changed the row (NULL for a main contact the import demoted, and for created rows)';
+COMMENT ON COLUMN upflow.import_undo.before IS
+'The fields the import changed, {"field": value}, as they were before it';
+COMMENT ON COLUMN upflow.import_undo.after IS
+'The same fields as the import left them';
+COMMENT ON COLUMN upflow.import_undo.row_ids IS
+'The ids of the contacts or customers the import created';
+COMMENT ON POLICY import_undo_tenant ON upflow.import_undo IS
+'Rows of the organization named by upflow.organization_id only';
+COMMENT ON COLUMN upflow.import.reverts_import_id IS
+'For a revert (revert_import): the import it reverted; an import is reverted at most once';
+COMMENT ON COLUMN upflow.import.deleted_count IS
+'Contacts and customers a revert deleted (the import had created them); 0 for an import';
+COMMENT ON COLUMN upflow.import.undo_recorded IS
+'Whether the import wrote its before-images (false for imports applied by 1.0, which cannot be reverted)';

@@ -9,7 +9,7 @@ CREATE OR REPLACE VIEW upflow.import_history WITH (security_invoker = true) AS
 		   file_sha256, mapping, options, submitted_by, submitted_at,
 		   started_at, finished_at, line_count, created_count, updated_count,
 		   unchanged_count, failed_count, warning_count, skipped_count, error,
-		   saved_mapping
+		   saved_mapping, reverts_import_id, deleted_count
 	  FROM upflow.import
 	 ORDER BY submitted_at DESC, import_id DESC;
 

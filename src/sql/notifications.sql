@@ -20,7 +20,13 @@ BEGIN
 		 WHERE mb.organization_id = imp.organization_id AND mb.member_id = imp.submitted_by;
 	END IF;
 
-	IF m.notify_in_app THEN
+	IF m.notify_in_app AND imp.reverts_import_id IS NOT NULL THEN
+		INSERT INTO upflow.notification (organization_id, member_id, import_id, message)
+		VALUES (imp.organization_id, m.member_id, imp.import_id,
+				format('Revert %s of import %s %s: %s restored, %s deleted, %s unchanged, %s with values kept (changed since).',
+					   imp.import_id, imp.reverts_import_id, replace(imp.status, '_', ' '),
+					   imp.updated_count, imp.deleted_count, imp.unchanged_count, imp.failed_count));
+	ELSIF m.notify_in_app THEN
 		INSERT INTO upflow.notification (organization_id, member_id, import_id, message)
 		VALUES (imp.organization_id, m.member_id, imp.import_id,
 				format('Import %s of %s %s: %s created, %s updated, %s unchanged, %s failed, %s skipped.',

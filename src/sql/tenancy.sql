@@ -194,6 +194,29 @@ REVOKE ALL ON FUNCTION upflow.tables_distributed() FROM PUBLIC;
 COMMENT ON FUNCTION upflow.tables_distributed() IS
 'Whether upflow.contact is a Citus distributed table';
 
+-- The rows of a query (its constants written in) as the VALUES lists of
+-- multi-row INSERT statements of 250 rows, in the query's order.
+CREATE OR REPLACE FUNCTION upflow.values_batches(rows text)
+RETURNS TABLE (batch text, row_count bigint)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $function$
+BEGIN
+	RETURN QUERY EXECUTE format(
+		$q$SELECT string_agg(r.v, ',' ORDER BY r.ordinal), count(*)
+			 FROM (SELECT x.ordinal, '(' || (SELECT string_agg(quote_nullable(e.value), ',' ORDER BY e.ordinality)
+											   FROM json_each_text(x.j) WITH ORDINALITY AS e) || ')' AS v
+					 FROM (SELECT row_to_json(s) AS j, row_number() OVER () AS ordinal FROM (%s) s) x) r
+			GROUP BY (r.ordinal - 1) / 250
+			ORDER BY min(r.ordinal)$q$, rows);
+END
+$function$;
+
+REVOKE ALL ON FUNCTION upflow.values_batches(text) FROM PUBLIC;
+
+COMMENT ON FUNCTION upflow.values_batches(text) IS
+'The rows of a query as VALUES lists of 250 rows, for the multi-row INSERTs of insert_rows on Citus';
+
 -- INSERT INTO target (columns) rows, where rows is a SELECT over the
 -- import's temporary tables (its constants written in it).  On one
 -- server, one INSERT ... SELECT.  On Citus, where an INSERT ... SELECT from
@@ -216,13 +239,7 @@ BEGIN
 		GET DIAGNOSTICS inserted = ROW_COUNT;
 		RETURN inserted;
 	END IF;
-	FOR batch, n IN EXECUTE format(
-		$q$SELECT string_agg(r.v, ',' ORDER BY r.ordinal), count(*)
-			 FROM (SELECT x.ordinal, '(' || (SELECT string_agg(quote_nullable(e.value), ',' ORDER BY e.ordinality)
-											   FROM json_each_text(x.j) WITH ORDINALITY AS e) || ')' AS v
-					 FROM (SELECT row_to_json(s) AS j, row_number() OVER () AS ordinal FROM (%s) s) x) r
-			GROUP BY (r.ordinal - 1) / 250
-			ORDER BY min(r.ordinal)$q$, rows)
+	FOR batch, n IN SELECT b.batch, b.row_count FROM upflow.values_batches(rows) b
 	LOOP
 		EXECUTE format('INSERT INTO %s (%s) VALUES %s', target, columns, batch);
 		inserted := inserted + n;

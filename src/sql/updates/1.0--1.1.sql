@@ -114,3 +114,58 @@ SELECT pg_catalog.pg_extension_config_dump('upflow.saved_mapping', '');
 
 -- The saved mapping an import used, by name (NULL: none).
 ALTER TABLE upflow.import ADD COLUMN saved_mapping text;
+
+/*
+ * Undo (upflow.revert_import).  An import writes, where it writes, what a
+ * revert needs: for each contact or customer it changed, the fields it
+ * changed as they were before and as it left them (the row as it was
+ * locked, compared with the row once written); for the rows it created,
+ * their ids only, one row per statement that created them.  Nothing for the
+ * lines it left unchanged.  The rows go with their import when
+ * purge_import_history removes it.
+ *
+ * kind: contact_changed, customer_changed (row_id: the contact or customer;
+ * before, after: {field: value} of the fields the import changed;
+ * line_number: the line that changed it, NULL for a main contact the
+ * import demoted) or contacts_created, customers_created (row_ids: their
+ * ids; row_id: the smallest).
+ */
+CREATE TABLE upflow.import_undo (
+	organization_id bigint NOT NULL,
+	import_id bigint NOT NULL,
+	kind text NOT NULL
+		CONSTRAINT import_undo_kind_check
+		CHECK (kind IN ('contact_changed', 'customer_changed', 'contacts_created', 'customers_created')),
+	row_id bigint NOT NULL,
+	line_number integer,
+	before jsonb,
+	after jsonb,
+	row_ids bigint[],
+	PRIMARY KEY (organization_id, import_id, kind, row_id),
+	FOREIGN KEY (organization_id, import_id)
+		REFERENCES upflow.import (organization_id, import_id) ON DELETE CASCADE
+);
+
+ALTER TABLE upflow.import_undo ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY import_undo_tenant ON upflow.import_undo
+	USING (organization_id = upflow.current_organization_id());
+SELECT pg_catalog.pg_extension_config_dump('upflow.import_undo', '');
+
+/*
+ * The history of reverts: a revert is a row of upflow.import (its counts,
+ * its problems, its notification) naming the import it reverts; an import
+ * is reverted at most once.  deleted_count: the contacts and customers a
+ * revert deleted (0 for an import).  undo_recorded: the import wrote its
+ * before-images (false for imports applied before 1.1, which cannot be
+ * reverted).
+ */
+ALTER TABLE upflow.import
+	ADD COLUMN reverts_import_id bigint,
+	ADD COLUMN deleted_count integer NOT NULL DEFAULT 0,
+	ADD COLUMN undo_recorded boolean NOT NULL DEFAULT false;
+CREATE UNIQUE INDEX import_reverts_key ON upflow.import (organization_id, reverts_import_id)
+	WHERE reverts_import_id IS NOT NULL;
+ALTER TABLE upflow.import DROP CONSTRAINT import_counts_check;
+ALTER TABLE upflow.import ADD CONSTRAINT import_counts_check
+	CHECK (line_count = created_count + updated_count + unchanged_count + failed_count
+		   + skipped_count + deleted_count);
