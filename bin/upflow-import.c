@@ -85,6 +85,8 @@ typedef struct cli_options
 	const char *submitted_by;
 	const char *errors_out;
 	const char *wait_id;
+	const char *revert_id;		/* --revert IMPORT_ID */
+	bool		force;			/* --force (with --revert) */
 	long		timeout;		/* --timeout seconds for --wait; 0: none */
 	bool		dry_run;
 	bool		async;
@@ -930,7 +932,8 @@ enum
 	R_IMPORT_ID, R_STATUS, R_FILE_NAME, R_ENCODING, R_DELIMITER,
 	R_LINES, R_CREATED, R_UPDATED, R_UNCHANGED, R_FAILED, R_SKIPPED,
 	R_WARNINGS, R_ERROR,
-	R_LINE, R_SEVERITY, R_CODE, R_FIELD, R_MESSAGE, R_HINT, R_TOTAL
+	R_LINE, R_SEVERITY, R_CODE, R_FIELD, R_MESSAGE, R_HINT, R_TOTAL,
+	R_REVERTS, R_DELETED
 };
 
 /*
@@ -942,7 +945,8 @@ static const char *const report_sql =
 "SELECT h.import_id, h.status, h.file_name, h.encoding, h.delimiter,"
 "       h.line_count, h.created_count, h.updated_count, h.unchanged_count,"
 "       h.failed_count, h.skipped_count, h.warning_count, h.error,"
-"       e.line_number, e.severity, e.code, e.field, e.message, e.hint, e.total"
+"       e.line_number, e.severity, e.code, e.field, e.message, e.hint, e.total,"
+"       h.reverts_import_id, h.deleted_count"
 "  FROM upflow.import_history h"
 "  LEFT JOIN LATERAL ("
 "       SELECT ie.line_number, ie.severity, ie.code, ie.field, ie.message, ie.hint,"
@@ -987,7 +991,7 @@ static const char *const dry_run_sql =
 "       upflow.detect_mapping(f.content, $3::jsonb, opts.o)->>'delimiter',"
 "       c.lines, c.created, c.updated, c.unchanged, c.failed, c.skipped, c.warnings, NULL::text,"
 "       e.line_number, e.problem->>'severity', e.problem->>'code', e.problem->>'field',"
-"       e.problem->>'message', e.problem->>'hint', e.total"
+"       e.problem->>'message', e.problem->>'hint', e.total, NULL::bigint, 0"
 "  FROM c, f, opts"
 "  LEFT JOIN LATERAL ("
 "       SELECT pr.line_number, pr.problem, count(*) OVER () AS total"
@@ -1028,20 +1032,35 @@ print_report(const PGresult *res, const cli_options *opts)
 	else
 		printf("import:    %s\n", PQgetvalue(res, 0, R_IMPORT_ID));
 	printf("status:    %s\n", status);
-	printf("file:      %s\n", value_or(res, 0, R_FILE_NAME, "-"));
-	printf("encoding:  %s\n", value_or(res, 0, R_ENCODING, "-"));
+	if (!PQgetisnull(res, 0, R_REVERTS))
 	{
-		const char *delimiter = value_or(res, 0, R_DELIMITER, "-");
-
-		printf("delimiter: %s\n", strcmp(delimiter, "\t") == 0 ? "tab" : delimiter);
+		/* A revert: rows of the import, not lines of a file. */
+		printf("reverts:   %s\n", PQgetvalue(res, 0, R_REVERTS));
+		printf("file:      %s\n", value_or(res, 0, R_FILE_NAME, "-"));
+		printf("rows:      %s\n", PQgetvalue(res, 0, R_LINES));
+		printf("restored:  %s\n", PQgetvalue(res, 0, R_UPDATED));
+		printf("deleted:   %s\n", PQgetvalue(res, 0, R_DELETED));
+		printf("unchanged: %s\n", PQgetvalue(res, 0, R_UNCHANGED));
+		printf("kept:      %s\n", PQgetvalue(res, 0, R_FAILED));
+		printf("warnings:  %s\n", PQgetvalue(res, 0, R_WARNINGS));
 	}
-	printf("lines:     %s\n", PQgetvalue(res, 0, R_LINES));
-	printf("created:   %s\n", PQgetvalue(res, 0, R_CREATED));
-	printf("updated:   %s\n", PQgetvalue(res, 0, R_UPDATED));
-	printf("unchanged: %s\n", PQgetvalue(res, 0, R_UNCHANGED));
-	printf("failed:    %s\n", PQgetvalue(res, 0, R_FAILED));
-	printf("skipped:   %s\n", PQgetvalue(res, 0, R_SKIPPED));
-	printf("warnings:  %s\n", PQgetvalue(res, 0, R_WARNINGS));
+	else
+	{
+		printf("file:      %s\n", value_or(res, 0, R_FILE_NAME, "-"));
+		printf("encoding:  %s\n", value_or(res, 0, R_ENCODING, "-"));
+		{
+			const char *delimiter = value_or(res, 0, R_DELIMITER, "-");
+
+			printf("delimiter: %s\n", strcmp(delimiter, "\t") == 0 ? "tab" : delimiter);
+		}
+		printf("lines:     %s\n", PQgetvalue(res, 0, R_LINES));
+		printf("created:   %s\n", PQgetvalue(res, 0, R_CREATED));
+		printf("updated:   %s\n", PQgetvalue(res, 0, R_UPDATED));
+		printf("unchanged: %s\n", PQgetvalue(res, 0, R_UNCHANGED));
+		printf("failed:    %s\n", PQgetvalue(res, 0, R_FAILED));
+		printf("skipped:   %s\n", PQgetvalue(res, 0, R_SKIPPED));
+		printf("warnings:  %s\n", PQgetvalue(res, 0, R_WARNINGS));
+	}
 	if (!PQgetisnull(res, 0, R_ERROR))
 		printf("error:     %s\n", PQgetvalue(res, 0, R_ERROR));
 
@@ -1051,7 +1070,7 @@ print_report(const PGresult *res, const cli_options *opts)
 			continue;
 		total = atol(PQgetvalue(res, i, R_TOTAL));
 		if (PQgetisnull(res, i, R_LINE))
-			printf("file: ");
+			printf("%s: ", PQgetisnull(res, 0, R_REVERTS) ? "file" : "revert");
 		else
 			printf("line %s: ", PQgetvalue(res, i, R_LINE));
 		printf("%s %s", PQgetvalue(res, i, R_SEVERITY), PQgetvalue(res, i, R_CODE));
@@ -1064,6 +1083,7 @@ print_report(const PGresult *res, const cli_options *opts)
 	if (total > PQntuples(res))
 		printf("... %ld more problems: %s\n",
 			   total - PQntuples(res),
+			   !PQgetisnull(res, 0, R_REVERTS) ? "see upflow.import_errors" :
 			   PQgetisnull(res, 0, R_IMPORT_ID) ?
 			   "write the lines that would fail with --dry-run --errors-out FILE" :
 			   "see upflow.import_errors, or write the failed lines with --errors-out FILE");
@@ -1221,13 +1241,84 @@ wait_for_import(PGconn *conn, const cli_options *opts)
 	}
 }
 
+/*
+ * --revert: upflow.revert_import, then the revert's report.  With
+ * --dry-run, what the revert would do, row by row and field by field
+ * (upflow.preview_revert), then the counts of the revert, rolled back.
+ */
+static const char *const revert_preview_sql =
+"SELECT p.action || ': ' || concat_ws(', ',"
+"         'line ' || p.line_number,"
+"         CASE WHEN p.row_kind = 'contact'"
+"              THEN 'contact \"' || p.email || '\" of customer \"' || p.external_id || '\"'"
+"              ELSE 'customer \"' || p.external_id || '\"' END,"
+"         CASE WHEN p.field IS NOT NULL"
+"              THEN p.field || ': now ' || coalesce(nullif(p.value_now::text, 'null'), 'empty')"
+"                   || ', the import wrote ' || coalesce(nullif(p.value_imported::text, 'null'), 'empty')"
+"                   || ', before it ' || coalesce(nullif(p.value_before::text, 'null'), 'empty')"
+"              WHEN p.action <> 'gone' THEN 'created by the import' END)"
+"  FROM upflow.preview_revert($1::bigint, $2::jsonb) p";
+
+static const char *const revert_dry_run_sql =
+"SELECT NULL::bigint, r.status, r.file_name, NULL::text, NULL::text,"
+"       r.line_count, r.created_count, r.updated_count, r.unchanged_count,"
+"       r.failed_count, r.skipped_count, r.warning_count, r.error,"
+"       NULL::integer, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint,"
+"       r.reverts_import_id, r.deleted_count"
+"  FROM upflow.revert_import($1::bigint, $2::jsonb || '{\"dry_run\": true}') r";
+
+static int
+revert(PGconn *conn, const cli_options *opts)
+{
+	const Oid	types[2] = {INT8OID, JSONBOID};
+	char		options[128];
+	const char *values[2] = {opts->revert_id, options};
+	PGresult   *res;
+	int			rc;
+
+	/* (--submitted-by is checked to be digits.) */
+	snprintf(options, sizeof(options), "{\"force\": %s%s%s}",
+			 opts->force ? "true" : "false",
+			 opts->submitted_by ? ", \"submitted_by\": " : "",
+			 opts->submitted_by ? opts->submitted_by : "");
+
+	if (opts->dry_run)
+	{
+		res = exec_or_exit(conn, revert_preview_sql, 2, types, values, 0, PGRES_TUPLES_OK);
+		if (!opts->quiet)
+		{
+			for (int i = 0; i < PQntuples(res); i++)
+				printf("%s\n", PQgetvalue(res, i, 0));
+		}
+		PQclear(res);
+		res = exec_or_exit(conn, revert_dry_run_sql, 2, types, values, 0, PGRES_TUPLES_OK);
+		rc = print_report(res, opts);
+		PQclear(res);
+		return rc;
+	}
+
+	res = exec_or_exit(conn, "SELECT r.import_id FROM upflow.revert_import($1::bigint, $2::jsonb) r",
+					   2, types, values, 0, PGRES_TUPLES_OK);
+	{
+		char	   *revert_id = pg_strdup(PQgetvalue(res, 0, 0));
+
+		PQclear(res);
+		res = fetch_report(conn, opts, revert_id);
+		free(revert_id);
+	}
+	rc = print_report(res, opts);
+	PQclear(res);
+	return rc;
+}
+
 static void
 help(void)
 {
 	printf("%s imports a contacts CSV file from this machine into upflow_import.\n\n", progname);
 	printf("Usage:\n");
 	printf("  %s [OPTION]... --org ID FILE\n", progname);
-	printf("  %s [OPTION]... --org ID --wait IMPORT_ID\n\n", progname);
+	printf("  %s [OPTION]... --org ID --wait IMPORT_ID\n", progname);
+	printf("  %s [OPTION]... --org ID --revert IMPORT_ID [--dry-run] [--force]\n\n", progname);
 	printf("FILE is read here and sent as bytes (\"-\" reads stdin); the server decodes it.\n\n");
 	printf("Import options:\n");
 	printf("      --org=ID              organization to import into (required)\n");
@@ -1247,6 +1338,9 @@ help(void)
 	printf("      --wait=IMPORT_ID      wait for a queued import to finish, then report it\n");
 	printf("      --timeout=SECONDS     with --wait: give up waiting after SECONDS (the import goes on)\n");
 	printf("      --errors-out=FILE     write the failed lines (CSV, UTF-8) to FILE (\"-\": stdout)\n");
+	printf("      --revert=IMPORT_ID    undo an import: put back what it changed, delete what it\n");
+	printf("                            created (with --dry-run: show what it would do)\n");
+	printf("      --force               with --revert: put back values changed since the import too\n");
 	printf("  -q, --quiet               print no summary and no progress\n");
 	printf("  -V, --version             output version information, then exit\n");
 	printf("  -?, --help                show this help, then exit\n\n");
@@ -1293,6 +1387,8 @@ main(int argc, char **argv)
 		{"submitted-by", required_argument, NULL, 10},
 		{"options", required_argument, NULL, 11},
 		{"timeout", required_argument, NULL, 13},
+		{"revert", required_argument, NULL, 14},
+		{"force", no_argument, NULL, 15},
 		{NULL, 0, NULL, 0}
 	};
 	cli_options opts;
@@ -1411,6 +1507,12 @@ main(int argc, char **argv)
 			case 8:
 				opts.errors_out = optarg;
 				break;
+			case 14:
+				opts.revert_id = check_id(optarg, "--revert");
+				break;
+			case 15:
+				opts.force = true;
+				break;
 			case 9:
 				opts.file_name = optarg;
 				break;
@@ -1438,6 +1540,15 @@ main(int argc, char **argv)
 			opts.encoding || opts.extra_options || opts.file_name || opts.submitted_by)
 			usage_error("%s", "--wait reports an import already submitted: it takes no import option");
 	}
+	else if (opts.revert_id != NULL)
+	{
+		if (optind < argc)
+			usage_error("--revert takes no FILE (\"%s\")", argv[optind]);
+		if (opts.async || opts.mapping || opts.delimiter || opts.encoding || opts.extra_options ||
+			opts.file_name || opts.save_mapping || opts.mapping_name || opts.errors_out ||
+			opts.list_mappings)
+			usage_error("%s", "--revert undoes an import already made: it takes no import option but --dry-run, --force and --submitted-by");
+	}
 	else if (opts.list_mappings)
 	{
 		if (optind < argc)
@@ -1451,6 +1562,8 @@ main(int argc, char **argv)
 			usage_error("too many arguments (first extra: \"%s\")", argv[optind + 1]);
 		opts.file = argv[optind];
 	}
+	if (opts.force && opts.revert_id == NULL)
+		usage_error("%s", "--force goes with --revert");
 	if (opts.async && opts.dry_run)
 		usage_error("%s", "--async and --dry-run cannot be combined");
 	if (opts.async && opts.errors_out)
@@ -1478,6 +1591,13 @@ main(int argc, char **argv)
 
 	conn = connect_main(&opts);
 	prepare_session(conn, &opts);
+	if (opts.revert_id != NULL)
+	{
+		int			rc = revert(conn, &opts);
+
+		PQfinish(conn);
+		return rc;
+	}
 	if (opts.list_mappings)
 	{
 		int			rc = list_saved_mappings(conn, &opts);

@@ -309,6 +309,45 @@ like($err, qr/^ERROR:  saved mapping "Nope" does not exist\nDETAIL:  The organiz
 ($rc, $out, $err) = cli([ '--org', '4', '--mapping-name', 'Monthly ledger', $ledger2 ]);
 is($rc, 0, '--mapping-name: exit 0') or diag $err;
 
+# --revert: the ledger import undone; --dry-run shows it first, field by
+# field; a value changed since is kept unless --force.
+my $ledger_import = summary($out)->{import};
+my $r;
+my $ledger3 = write_file('ledger3.csv', "Tiers;Ref;Mail;Fonction\nLedger SA;L-1;l1\@ledger.test;Comptable\nLedger SA;L-1;l3\@ledger.test;\n");
+($rc, $out, $err) = cli([ '--org', '4', '--mapping-name', 'Monthly ledger', $ledger3 ]);
+is($rc, 0, 'a third ledger file: a position set, a contact created') or diag $err;
+my $to_revert = summary($out)->{import};
+query(q{UPDATE upflow.contact SET position = 'Chef comptable', updated_at = now() WHERE organization_id = 4 AND email = 'l1@ledger.test'});
+($rc, $out, $err) = cli([ '--org', '4', '--revert', $to_revert, '--dry-run' ]);
+is($rc, 1, '--revert --dry-run: exit 1, a value would be kept, a contact deleted') or diag $err;
+like($out, qr/^kept: line 2, contact "l1\@ledger\.test" of customer "L-1", position: now "Chef comptable", the import wrote "Comptable", before it empty\n/m,
+	'--revert --dry-run: the kept value, with what the import wrote and what was before');
+like($out, qr/^delete: contact "l3\@ledger\.test" of customer "L-1", created by the import$/m,
+	'--revert --dry-run: the contact it created would be deleted');
+$r = summary($out);
+is("$r->{import} $r->{reverts} $r->{deleted} $r->{kept}", "dry run, nothing written $to_revert 1 1",
+	'--revert --dry-run: the counts of the revert, nothing written');
+is(query("SELECT count(*) FROM upflow.import WHERE reverts_import_id IS NOT NULL"), '0', '--dry-run wrote no revert');
+($rc, $out, $err) = cli([ '--org', '4', '--revert', $to_revert, '--force', '--submitted-by', '10' ]);
+like($err, qr/member 10 of organization 4 does not exist/, '--revert --submitted-by: a member of another organization is refused');
+($rc, $out, $err) = cli([ '--org', '4', '--revert', $to_revert, '--force' ]);
+is($rc, 0, '--revert --force: exit 0') or diag $err;
+$r = summary($out);
+is("$r->{status} $r->{reverts} $r->{restored} $r->{deleted} $r->{kept}", "succeeded $to_revert 1 1 0",
+	'--revert --force: the position put back, the contact deleted');
+is(query(q{SELECT coalesce(position, 'empty') FROM upflow.contact WHERE organization_id = 4 AND email = 'l1@ledger.test'}),
+	'empty', 'the position is the one from before the import');
+($rc, $out, $err) = cli([ '--org', '4', '--revert', $to_revert ]);
+is($rc, 2, 'a second --revert: exit 2');
+like($err, qr/^ERROR:  import $to_revert was already reverted\nDETAIL:  Import $r->{import} reverted it\./m,
+	'a second --revert: refused, naming the revert');
+($rc, $out, $err) = cli([ '--org', '4', '--revert', $to_revert, $ledger3 ]);
+like($err, qr/--revert takes no FILE/, '--revert takes no FILE');
+($rc, $out, $err) = cli([ '--org', '4', '--force', $ledger3 ]);
+like($err, qr/--force goes with --revert/, '--force without --revert is refused');
+($rc, $out, $err) = cli([ '--org', '1', '--revert', $ledger_import ]);
+like($err, qr/^ERROR:  import $ledger_import does not exist/m, 'another organization\'s import cannot be reverted');
+
 my $tabbed = write_file('tabbed.csv', "Customer name\tClient ID\tEmail\nTab SA\tT-1\ttab\@sa.test\n");
 ($rc, $out) = cli([ '--org', '4', $tabbed ]);
 is(summary($out)->{delimiter}, 'tab', 'a tab separator is printed as "tab"');

@@ -257,16 +257,16 @@ my %rows = (
 			unchanged_count, failed_count, warning_count, skipped_count, error, saved_mapping,
 			deleted_count, reverts_import_id IS NOT NULL AS is_revert
 		FROM upflow.import ORDER BY organization_id, import_id},
-	# (Without ids, which the cluster draws its own way; the ids of created
-	# rows counted per import: the cluster writes them per 25,000.)
+	# (Without ids, which the cluster draws its own way; created rows
+	# counted per import: the cluster writes their ids per 25,000.)
 	undo => q{SELECT organization_id, dense_rank() OVER (PARTITION BY organization_id ORDER BY import_id),
-			kind, line_number, before, after, created
-		FROM (SELECT organization_id, import_id, kind, line_number, before, after, NULL::numeric AS created
-				FROM upflow.import_undo WHERE row_ids IS NULL
+			kind, line_numbers, before, after, created
+		FROM (SELECT organization_id, import_id, kind, line_numbers, before, after, NULL::numeric AS created
+				FROM upflow.import_undo WHERE kind LIKE '%_changed'
 			  UNION ALL
 			  SELECT organization_id, import_id, kind, NULL, NULL, NULL, sum(cardinality(row_ids))
-				FROM upflow.import_undo WHERE row_ids IS NOT NULL GROUP BY organization_id, import_id, kind) u
-		ORDER BY organization_id, import_id, kind, line_number NULLS FIRST, before::text, after::text},
+				FROM upflow.import_undo WHERE kind LIKE '%_created' GROUP BY organization_id, import_id, kind) u
+		ORDER BY organization_id, import_id, kind, line_numbers::text, before::text},
 	import_errors => q{SELECT e.organization_id, e.line_number, e.severity, e.code, e.field, e.message
 		FROM upflow.import_error e JOIN upflow.import i USING (organization_id, import_id)
 		ORDER BY e.organization_id, e.import_id, e.import_error_id},

@@ -222,23 +222,23 @@ COMMENT ON COLUMN upflow.import.saved_mapping IS
 'The saved mapping the import used, by name (NULL: none)';
 
 COMMENT ON TABLE upflow.import_undo IS
-'Before-images an import wrote for its undo (revert_import): the ids of the rows it created, the fields it changed as they were and as it left them';
+'Before-images an import wrote for its undo (revert_import), in chunks: the ids of the rows it created, the fields it changed as they were and as it left them';
 COMMENT ON COLUMN upflow.import_undo.organization_id IS
 'The organization of the import';
 COMMENT ON COLUMN upflow.import_undo.import_id IS
 'The import that wrote it';
 COMMENT ON COLUMN upflow.import_undo.kind IS
-'contact_changed, customer_changed (row_id, before, after) or contacts_created, customers_created (row_ids)';
+'contacts_changed, customers_changed (row_ids, line_numbers, before, after) or contacts_created, customers_created (row_ids)';
 COMMENT ON COLUMN upflow.import_undo.row_id IS
-'The contact or customer changed; for created rows, the smallest of row_ids';
-COMMENT ON COLUMN upflow.import_undo.line_number IS
-'The line of the file that changed the row (NULL for a main contact the import demoted, and for created rows)';
-COMMENT ON COLUMN upflow.import_undo.before IS
-'The fields the import changed, {"field": value}, as they were before it';
-COMMENT ON COLUMN upflow.import_undo.after IS
-'The same fields as the import left them';
+'The smallest of row_ids (the key of the chunk)';
 COMMENT ON COLUMN upflow.import_undo.row_ids IS
-'The ids of the contacts or customers the import created';
+'The contacts or customers the import changed or created';
+COMMENT ON COLUMN upflow.import_undo.line_numbers IS
+'For each changed row, the line of the file that changed it (NULL for a main contact the import demoted)';
+COMMENT ON COLUMN upflow.import_undo.before IS
+'For each changed row, in the order of row_ids, the fields the import changed, {"field": value}, as they were before it';
+COMMENT ON COLUMN upflow.import_undo.after IS
+'For each changed row, the same fields as the import left them';
 COMMENT ON POLICY import_undo_tenant ON upflow.import_undo IS
 'Rows of the organization named by upflow.organization_id only';
 COMMENT ON COLUMN upflow.import.reverts_import_id IS

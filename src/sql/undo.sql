@@ -7,10 +7,10 @@
 /*
  * Before-images, written by the import
  *
- * Created rows: their ids, one undo row per statement that created them
- * (on Citus, per 25,000 ids).  Changed rows: the fields that differ between
- * the row as the import locked and read it and the row as it wrote it.
- * Nothing for what the import left unchanged.
+ * Created rows: their ids, an undo row per 100,000 (on Citus, per 25,000
+ * of a statement).  Changed rows: the fields that differ between the row
+ * as the import locked and read it and the row as it wrote it, an undo row
+ * per 10,000.  Nothing for what the import left unchanged.
  */
 
 /*
@@ -95,14 +95,17 @@ BEGIN
 	IF NOT upflow.tables_distributed() THEN
 		-- One statement: the rows, then their ids as one undo row.
 		EXECUTE format($stmt$
-		WITH inserted AS (INSERT INTO %1$s (%2$s) %3$s RETURNING %4$I AS id)
-		INSERT INTO upflow.import_undo (organization_id, import_id, kind, row_id, row_ids)
-		SELECT %5$L::bigint, %6$L::bigint, %7$L, min(i.id), array_agg(i.id ORDER BY i.id)
-		  FROM inserted i
-		HAVING count(*) > 0
-		RETURNING cardinality(row_ids)$stmt$,
+		WITH inserted AS (INSERT INTO %1$s (%2$s) %3$s RETURNING %4$I AS id),
+		undo AS (
+			INSERT INTO upflow.import_undo (organization_id, import_id, kind, row_id, row_ids)
+			SELECT %5$L::bigint, %6$L::bigint, %7$L, min(c.id), array_agg(c.id ORDER BY c.id)
+			  FROM (SELECT i.id, (row_number() OVER (ORDER BY i.id) - 1) / 100000 AS chunk
+					  FROM inserted i) c
+			 GROUP BY c.chunk
+			RETURNING cardinality(row_ids) AS n)
+		SELECT coalesce(sum(u.n), 0) FROM undo u$stmt$,
 			target, columns, rows, id_column, p_org, p_import, kind) INTO inserted;
-		RETURN coalesce(inserted, 0);
+		RETURN inserted;
 	END IF;
 
 	-- Citus: insert_rows' batches of 250 rows routed to the shard, their ids
@@ -157,7 +160,8 @@ COMMENT ON FUNCTION upflow.record_created_ids(bigint, bigint, text, bigint[]) IS
 -- locked (pg_temp.upflow_import_before holds them as they were then);
 -- customers: the customers whose account manager it may have changed
 -- (pg_temp.upflow_import_customer_before), NULL when the file names none.
--- Each is read again as written; the fields that differ are recorded.
+-- Each is read again as written; the fields that differ are recorded, in
+-- chunks of 10,000 rows.
 CREATE OR REPLACE FUNCTION upflow.record_changed_rows(organization_id bigint, import_id bigint,
 													  contacts bigint[], customers bigint[])
 RETURNS void
@@ -168,51 +172,82 @@ AS $function$
 DECLARE
 	p_org constant bigint := record_changed_rows.organization_id;
 	p_import constant bigint := record_changed_rows.import_id;
+	chunk record;
 BEGIN
+	IF to_regclass('pg_temp.upflow_import_changed') IS NOT NULL THEN
+		DROP TABLE pg_temp.upflow_import_changed;
+	END IF;
+	CREATE TEMP TABLE upflow_import_changed (
+		kind text, row_id bigint, line_number integer, before jsonb, after jsonb
+	) ON COMMIT DROP;
+
 	IF cardinality(contacts) > 0 THEN
 		PERFORM upflow.copy_contacts('upflow_import_after', p_org, contacts);
-		PERFORM upflow.insert_rows('upflow.import_undo',
-			'organization_id, import_id, kind, row_id, line_number, before, after',
-			format($q$SELECT %L::bigint AS organization_id, %L::bigint AS import_id,
-							 'contact_changed' AS kind, d.contact_id AS row_id, l.line_number,
-							 d.before, d.after
-						FROM (SELECT b.contact_id, jsonb_object_agg(f.field, f.before) AS before,
-									 jsonb_object_agg(f.field, f.after) AS after
-								FROM pg_temp.upflow_import_before b
-								JOIN pg_temp.upflow_import_after a ON a.contact_id = b.contact_id,
-									 LATERAL (VALUES ('first_name', to_jsonb(b.first_name), to_jsonb(a.first_name)),
-													 ('family_name', to_jsonb(b.family_name), to_jsonb(a.family_name)),
-													 ('phone', to_jsonb(b.phone), to_jsonb(a.phone)),
-													 ('position', to_jsonb(b.position), to_jsonb(a.position)),
-													 ('is_main', to_jsonb(b.is_main), to_jsonb(a.is_main)))
-											 AS f(field, before, after)
-							   WHERE f.before IS DISTINCT FROM f.after
-							   GROUP BY b.contact_id) d
-						LEFT JOIN (SELECT r.contact_id, max(r.line_number) AS line_number
-									 FROM pg_temp.upflow_import_result r
-									WHERE r.action = 'updated'
-									GROUP BY r.contact_id) l ON l.contact_id = d.contact_id
-					   ORDER BY d.contact_id$q$, p_org, p_import));
+		INSERT INTO upflow_import_changed
+		SELECT 'contacts_changed', d.contact_id, l.line_number, d.before, d.after
+		  FROM (SELECT b.contact_id, jsonb_object_agg(f.field, f.before) AS before,
+					   jsonb_object_agg(f.field, f.after) AS after
+				  FROM upflow_import_before b
+				  JOIN upflow_import_after a ON a.contact_id = b.contact_id,
+					   LATERAL (VALUES ('first_name', to_jsonb(b.first_name), to_jsonb(a.first_name)),
+									   ('family_name', to_jsonb(b.family_name), to_jsonb(a.family_name)),
+									   ('phone', to_jsonb(b.phone), to_jsonb(a.phone)),
+									   ('position', to_jsonb(b.position), to_jsonb(a.position)),
+									   ('is_main', to_jsonb(b.is_main), to_jsonb(a.is_main)))
+							   AS f(field, before, after)
+				 WHERE f.before IS DISTINCT FROM f.after
+				 GROUP BY b.contact_id) d
+		  LEFT JOIN (SELECT r.contact_id, max(r.line_number) AS line_number
+					   FROM upflow_import_result r
+					  WHERE r.action = 'updated'
+					  GROUP BY r.contact_id) l ON l.contact_id = d.contact_id;
 	END IF;
 
 	IF cardinality(customers) > 0 THEN
 		PERFORM upflow.copy_customers('upflow_import_customer_after', p_org, customers);
-		PERFORM upflow.insert_rows('upflow.import_undo',
-			'organization_id, import_id, kind, row_id, line_number, before, after',
-			format($q$SELECT %L::bigint AS organization_id, %L::bigint AS import_id,
-							 'customer_changed' AS kind, b.customer_id AS row_id, l.line_number,
-							 jsonb_build_object('account_manager_id', b.account_manager_id) AS before,
-							 jsonb_build_object('account_manager_id', a.account_manager_id) AS after
-						FROM pg_temp.upflow_import_customer_before b
-						JOIN pg_temp.upflow_import_customer_after a ON a.customer_id = b.customer_id
-						LEFT JOIN (SELECT r.customer_id, max(r.line_number) AS line_number
-									 FROM pg_temp.upflow_import_result r
-									WHERE r.account_manager_id IS NOT NULL
-									  AND r.action IN ('created', 'updated', 'unchanged')
-									GROUP BY r.customer_id) l ON l.customer_id = b.customer_id
-					   WHERE a.account_manager_id IS DISTINCT FROM b.account_manager_id
-					   ORDER BY b.customer_id$q$, p_org, p_import));
+		INSERT INTO upflow_import_changed
+		SELECT 'customers_changed', b.customer_id, l.line_number,
+			   jsonb_build_object('account_manager_id', b.account_manager_id),
+			   jsonb_build_object('account_manager_id', a.account_manager_id)
+		  FROM upflow_import_customer_before b
+		  JOIN upflow_import_customer_after a ON a.customer_id = b.customer_id
+		  LEFT JOIN (SELECT r.customer_id, max(r.line_number) AS line_number
+					   FROM upflow_import_result r
+					  WHERE r.account_manager_id IS NOT NULL
+						AND r.action IN ('created', 'updated', 'unchanged')
+					  GROUP BY r.customer_id) l ON l.customer_id = b.customer_id
+		 WHERE a.account_manager_id IS DISTINCT FROM b.account_manager_id;
 	END IF;
+
+	-- The chunks: one INSERT ... SELECT, or on Citus one INSERT per chunk,
+	-- its values written in (insert_rows would send 250 chunks, hundreds
+	-- of megabytes, in one statement, and cannot write arrays).
+	IF to_regclass('pg_temp.upflow_import_undo_chunk') IS NOT NULL THEN
+		DROP TABLE pg_temp.upflow_import_undo_chunk;
+	END IF;
+	CREATE TEMP TABLE upflow_import_undo_chunk ON COMMIT DROP AS
+	SELECT c.kind, min(c.row_id) AS row_id,
+		   array_agg(c.row_id ORDER BY c.row_id) AS row_ids,
+		   array_agg(c.line_number ORDER BY c.row_id) AS line_numbers,
+		   jsonb_agg(c.before ORDER BY c.row_id) AS before,
+		   jsonb_agg(c.after ORDER BY c.row_id) AS after
+	  FROM (SELECT x.*, (row_number() OVER (PARTITION BY x.kind ORDER BY x.row_id) - 1) / 10000 AS chunk
+			  FROM upflow_import_changed x) c
+	 GROUP BY c.kind, c.chunk;
+	IF NOT upflow.tables_distributed() THEN
+		INSERT INTO upflow.import_undo (organization_id, import_id, kind, row_id, row_ids, line_numbers, before, after)
+		SELECT p_org, p_import, c.kind, c.row_id, c.row_ids, c.line_numbers, c.before, c.after
+		  FROM upflow_import_undo_chunk c;
+		RETURN;
+	END IF;
+	FOR chunk IN SELECT c.* FROM upflow_import_undo_chunk c ORDER BY c.kind, c.row_id
+	LOOP
+		EXECUTE format($stmt$
+		INSERT INTO upflow.import_undo (organization_id, import_id, kind, row_id, row_ids, line_numbers, before, after)
+		VALUES (%L::bigint, %L::bigint, %L, %L::bigint, %L::bigint[], %L::integer[], %L::jsonb, %L::jsonb)$stmt$,
+			p_org, p_import, chunk.kind, chunk.row_id, chunk.row_ids, chunk.line_numbers,
+			chunk.before, chunk.after);
+	END LOOP;
 END
 $function$;
 
@@ -270,11 +305,11 @@ BEGIN
 	-- The rows the import created or changed.
 	EXECUTE format($stmt$
 	CREATE TEMP TABLE upflow_revert_row ON COMMIT DROP AS
-	SELECT CASE WHEN u.kind IN ('contact_changed', 'contacts_created') THEN 'contact' ELSE 'customer' END AS row_kind,
+	SELECT CASE WHEN u.kind IN ('contacts_changed', 'contacts_created') THEN 'contact' ELSE 'customer' END AS row_kind,
 		   r.id AS row_id, u.kind IN ('contacts_created', 'customers_created') AS created,
-		   u.line_number, u.before, u.after
+		   r.line_number, u.before->(r.ordinal::integer - 1) AS before, u.after->(r.ordinal::integer - 1) AS after
 	  FROM upflow.import_undo u,
-		   LATERAL unnest(CASE WHEN u.row_ids IS NULL THEN ARRAY[u.row_id] ELSE u.row_ids END) AS r(id)
+		   LATERAL unnest(u.row_ids, u.line_numbers) WITH ORDINALITY AS r(id, line_number, ordinal)
 	 WHERE u.organization_id = %L::bigint AND u.import_id = %L::bigint
 	$stmt$, p_org, p_import);
 

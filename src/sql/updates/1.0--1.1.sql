@@ -117,30 +117,33 @@ ALTER TABLE upflow.import ADD COLUMN saved_mapping text;
 
 /*
  * Undo (upflow.revert_import).  An import writes, where it writes, what a
- * revert needs: for each contact or customer it changed, the fields it
- * changed as they were before and as it left them (the row as it was
- * locked, compared with the row once written); for the rows it created,
- * their ids only, one row per statement that created them.  Nothing for the
- * lines it left unchanged.  The rows go with their import when
- * purge_import_history removes it.
+ * revert needs: for the contacts and customers it changed, the fields it
+ * changed as they were before and as it left them (the rows as it locked
+ * and read them, compared with the rows once written); for the rows it
+ * created, their ids only.  Nothing for the lines it left unchanged.  In
+ * chunks of up to 10,000 rows (25,000 ids of created rows on Citus), one
+ * row of this table each: a row per changed contact would cost an import
+ * that changes many of them an index entry, and a tuple, per contact.
+ * The rows go with their import when purge_import_history removes it.
  *
- * kind: contact_changed, customer_changed (row_id: the contact or customer;
- * before, after: {field: value} of the fields the import changed;
- * line_number: the line that changed it, NULL for a main contact the
- * import demoted) or contacts_created, customers_created (row_ids: their
- * ids; row_id: the smallest).
+ * kind: contacts_changed, customers_changed (row_ids: the contacts or
+ * customers; line_numbers: the line that changed each, NULL for a main
+ * contact the import demoted; before, after: JSON arrays in the same
+ * order, each {field: value} of the fields the import changed) or
+ * contacts_created, customers_created (row_ids only).  row_id: the
+ * smallest of row_ids.
  */
 CREATE TABLE upflow.import_undo (
 	organization_id bigint NOT NULL,
 	import_id bigint NOT NULL,
 	kind text NOT NULL
 		CONSTRAINT import_undo_kind_check
-		CHECK (kind IN ('contact_changed', 'customer_changed', 'contacts_created', 'customers_created')),
+		CHECK (kind IN ('contacts_changed', 'customers_changed', 'contacts_created', 'customers_created')),
 	row_id bigint NOT NULL,
-	line_number integer,
+	row_ids bigint[] NOT NULL,
+	line_numbers integer[],
 	before jsonb,
 	after jsonb,
-	row_ids bigint[],
 	PRIMARY KEY (organization_id, import_id, kind, row_id),
 	FOREIGN KEY (organization_id, import_id)
 		REFERENCES upflow.import (organization_id, import_id) ON DELETE CASCADE
