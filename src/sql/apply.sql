@@ -794,7 +794,6 @@ SET plan_cache_mode = force_generic_plan
 AS $function$
 DECLARE
 	new_id bigint;
-	known_member boolean;
 	asked jsonb;
 BEGIN
 	-- The encoding option means nothing to a text (it is decoded already),
@@ -802,20 +801,9 @@ BEGIN
 	IF store_import.options ? 'encoding' THEN
 		PERFORM FROM upflow.decode_file('\x'::bytea, store_import.options->>'encoding');
 	END IF;
-	-- A clear refusal rather than the foreign key's (dynamic, the values
-	-- written in: Citus routes by them).
-	IF store_import.submitted_by IS NOT NULL THEN
-		EXECUTE format('SELECT EXISTS (SELECT FROM upflow.member m WHERE m.organization_id = %L::bigint AND m.member_id = %L::bigint)',
-					   store_import.organization_id, store_import.submitted_by)
-		   INTO known_member;
-		IF NOT known_member THEN
-			RAISE EXCEPTION 'member % of organization % does not exist', store_import.submitted_by,
-				store_import.organization_id
-				USING ERRCODE = 'invalid_parameter_value',
-					  DETAIL = 'submitted_by names the member who submits the file, to be notified when it is imported.',
-					  HINT = 'Pass the member_id of one of the organization''s members, or NULL.';
-		END IF;
-	END IF;
+	PERFORM upflow.check_member(store_import.organization_id, store_import.submitted_by,
+		'submitted_by names the member who submits the file, to be notified when it is imported.',
+		'Pass the member_id of one of the organization''s members, or NULL.');
 	-- submitted_at: the clock (row-level security accepts a tenant's new
 	-- import only with a submission time of now).
 	-- The mapping asked for: explicit, or the saved one (by name, or found

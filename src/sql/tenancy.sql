@@ -194,6 +194,38 @@ REVOKE ALL ON FUNCTION upflow.tables_distributed() FROM PUBLIC;
 COMMENT ON FUNCTION upflow.tables_distributed() IS
 'Whether upflow.contact is a Citus distributed table';
 
+-- A member named to be notified (submitted_by) must be one of the
+-- organization's: a clear refusal rather than the foreign key's.  Dynamic,
+-- the values written in: Citus routes by them.  detail and hint say what
+-- named it.
+CREATE OR REPLACE FUNCTION upflow.check_member(organization_id bigint, member_id bigint,
+											   detail text, hint text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $function$
+DECLARE
+	known_member boolean;
+BEGIN
+	IF check_member.member_id IS NULL THEN
+		RETURN;
+	END IF;
+	EXECUTE format('SELECT EXISTS (SELECT FROM upflow.member m WHERE m.organization_id = %L::bigint AND m.member_id = %L::bigint)',
+				   check_member.organization_id, check_member.member_id)
+	   INTO known_member;
+	IF NOT known_member THEN
+		RAISE EXCEPTION 'member % of organization % does not exist', check_member.member_id,
+			check_member.organization_id
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = detail, HINT = hint;
+	END IF;
+END
+$function$;
+
+REVOKE ALL ON FUNCTION upflow.check_member(bigint, bigint, text, text) FROM PUBLIC;
+
+COMMENT ON FUNCTION upflow.check_member(bigint, bigint, text, text) IS
+'ERROR unless the member is one of the organization''s (nothing to check for NULL)';
+
 -- The rows of a query (its constants written in) as the VALUES lists of
 -- multi-row INSERT statements of 250 rows, in the query's order.
 CREATE OR REPLACE FUNCTION upflow.values_batches(rows text)

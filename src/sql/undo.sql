@@ -472,7 +472,7 @@ REVOKE ALL ON FUNCTION upflow.plan_revert(bigint, bigint, boolean, boolean) FROM
 COMMENT ON FUNCTION upflow.plan_revert(bigint, bigint, boolean, boolean) IS
 'Decide what reverting an import does, field by field, into pg_temp.upflow_revert_plan';
 
--- The checks a revert passes; the import's options.
+-- The options of a revert, checked.
 CREATE OR REPLACE FUNCTION upflow.revert_options(options jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE
@@ -592,24 +592,15 @@ DECLARE
 	n_warnings integer;
 	revert_status text;
 	finished timestamptz;
-	known_member boolean;
 	revert_error text;
 BEGIN
 	PERFORM upflow.take_import_lock(p_org, true);
 	target := upflow.import_to_revert(p_org, p_import);
 	-- Notified when it finishes: the member who reverts, or else the one
 	-- who submitted the import.
-	IF apply_revert.submitted_by IS NOT NULL THEN
-		EXECUTE format('SELECT EXISTS (SELECT FROM upflow.member m WHERE m.organization_id = %L::bigint AND m.member_id = %L::bigint)',
-					   p_org, apply_revert.submitted_by)
-		   INTO known_member;
-		IF NOT known_member THEN
-			RAISE EXCEPTION 'member % of organization % does not exist', apply_revert.submitted_by, p_org
-				USING ERRCODE = 'invalid_parameter_value',
-					  DETAIL = 'Option submitted_by names the member who reverts the import, to be notified when it is done.',
-					  HINT = 'Pass the member_id of one of the organization''s members, or leave the option out.';
-		END IF;
-	END IF;
+	PERFORM upflow.check_member(p_org, apply_revert.submitted_by,
+		'Option submitted_by names the member who reverts the import, to be notified when it is done.',
+		'Pass the member_id of one of the organization''s members, or leave the option out.');
 
 	INSERT INTO upflow.import AS i (organization_id, status, submitted_at, file_name, options,
 									submitted_by, reverts_import_id)
