@@ -111,7 +111,8 @@ unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do ./$$t || exit 1; done
 
 
-# bin/upflow-import: the command-line importer, a libpq client.  Built by
+# bin/upflow-import: the command-line importer, a libpq client; bin/upflow-notify,
+# the notification relay.  Built by
 # `all` and installed into PostgreSQL's bindir by `make install`; only when
 # PGXS (hence pg_config and libpq-fe.h) is there, so that a machine without
 # the development files still gets the message above.
@@ -119,28 +120,34 @@ ifneq ($(wildcard $(PGXS)),)
 CLI_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -g -O2 \
 	-I$(shell $(PG_CONFIG) --includedir) -DUPFLOW_VERSION='"$(EXTVERSION)"'
 CLI_LDFLAGS = -L$(shell $(PG_CONFIG) --libdir) -lpq
+CLI_COMMON = bin/cli_common.c bin/cli_common.h
 
-all: bin/upflow-import
+all: bin/upflow-import bin/upflow-notify
 
-bin/upflow-import: bin/upflow-import.c upflow_import.control
-	$(CC) $(CLI_CFLAGS) -o $@ bin/upflow-import.c $(CLI_LDFLAGS)
+bin/upflow-import: bin/upflow-import.c $(CLI_COMMON) upflow_import.control
+	$(CC) $(CLI_CFLAGS) -o $@ bin/upflow-import.c bin/cli_common.c $(CLI_LDFLAGS)
+
+# The notification relay: libcurl sends the email (SMTP) and Slack (HTTPS).
+bin/upflow-notify: bin/upflow-notify.c $(CLI_COMMON) upflow_import.control
+	$(CC) $(CLI_CFLAGS) -o $@ bin/upflow-notify.c bin/cli_common.c $(CLI_LDFLAGS) -lcurl
 
 .PHONY: install-cli uninstall-cli
 install: install-cli
-install-cli: bin/upflow-import
+install-cli: bin/upflow-import bin/upflow-notify
 	$(MKDIR_P) '$(DESTDIR)$(bindir)'
 	$(INSTALL_PROGRAM) bin/upflow-import '$(DESTDIR)$(bindir)/upflow-import'
+	$(INSTALL_PROGRAM) bin/upflow-notify '$(DESTDIR)$(bindir)/upflow-notify'
 
 uninstall: uninstall-cli
 uninstall-cli:
-	rm -f '$(DESTDIR)$(bindir)/upflow-import'
+	rm -f '$(DESTDIR)$(bindir)/upflow-import' '$(DESTDIR)$(bindir)/upflow-notify'
 
 # A rule, not EXTRA_CLEAN: pgxs.mk tests EXTRA_CLEAN with ifdef when it is
 # included, before anything set below the include.
 .PHONY: clean-cli
 clean: clean-cli
 clean-cli:
-	rm -f bin/upflow-import
+	rm -f bin/upflow-import bin/upflow-notify
 endif
 
 # Fuzzing of the pure-C core (test/fuzz/).  `make fuzz` needs clang with

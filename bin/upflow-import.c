@@ -36,11 +36,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "libpq-fe.h"
+#include "cli_common.h"
 
 #ifndef UPFLOW_VERSION
 #define UPFLOW_VERSION "unknown"
@@ -60,16 +60,11 @@
 #define PROGRESS_INTERVAL_MS	200
 #define WAIT_INTERVAL_MS		500
 
-static const char *progname = "upflow-import";
+const char *progname = "upflow-import";
 
 typedef struct cli_options
 {
-	/* connection */
-	const char *host;
-	const char *port;
-	const char *username;
-	const char *dbname;
-	int			prompt_password;	/* -1 never (-w), 0 when needed, 1 always (-W) */
+	cli_connection server;
 
 	/* import */
 	const char *org;
@@ -314,27 +309,6 @@ notice_processor(void *arg, const char *message)
 /*
  * Small helpers
  */
-static void *
-pg_malloc(size_t size)
-{
-	void	   *p = malloc(size ? size : 1);
-
-	if (p == NULL)
-	{
-		fprintf(stderr, "%s: error: out of memory\n", progname);
-		exit(EXIT_FAILED);
-	}
-	return p;
-}
-
-static char *
-pg_strdup(const char *s)
-{
-	size_t		len = strlen(s) + 1;
-
-	return memcpy(pg_malloc(len), s, len);
-}
-
 static void
 usage_error(const char *fmt, const char *arg)
 {
@@ -439,58 +413,6 @@ read_whole_file(const char *path, size_t *length, const char *what)
 }
 
 /*
- * Whether a password can be asked for: the prompt goes through /dev/tty,
- * as stdin may be the file itself ("-").
- */
-static bool
-have_terminal(void)
-{
-	int			fd = open("/dev/tty", O_RDWR);
-
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
-}
-
-/* Read a password from the terminal, without echo, as psql does. */
-static char *
-prompt_for_password(const char *user)
-{
-	FILE	   *tty = fopen("/dev/tty", "r+");
-	FILE	   *in = tty ? tty : stdin;
-	FILE	   *out = tty ? tty : stderr;
-	struct termios t_orig;
-	struct termios t;
-	bool		echo_off = false;
-	char	   *buf = pg_malloc(1024);
-
-	if (user)
-		fprintf(out, "Password for user %s: ", user);
-	else
-		fputs("Password: ", out);
-	fflush(out);
-	if (tcgetattr(fileno(in), &t_orig) == 0)
-	{
-		t = t_orig;
-		t.c_lflag &= ~ECHO;
-		echo_off = tcsetattr(fileno(in), TCSAFLUSH, &t) == 0;
-	}
-	if (fgets(buf, 1024, in) == NULL)
-		buf[0] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (echo_off)
-	{
-		tcsetattr(fileno(in), TCSAFLUSH, &t_orig);
-		fputc('\n', out);
-		fflush(out);
-	}
-	if (tty)
-		fclose(tty);
-	return buf;
-}
-
-/*
  * Connections
  */
 
@@ -503,46 +425,12 @@ prompt_for_password(const char *user)
 static PGconn *
 connect_main(const cli_options *opts)
 {
-	const char *keywords[8];
-	const char *values[8];
-	char	   *password = NULL;
-	PGconn	   *conn;
+	cli_connection target = opts->server;
+	PGconn	   *conn = cli_connect(&target);
 
-	if (opts->prompt_password == 1)
-		password = prompt_for_password(opts->username);
-
-	for (;;)
-	{
-		keywords[0] = "host";
-		values[0] = opts->host;
-		keywords[1] = "port";
-		values[1] = opts->port;
-		keywords[2] = "user";
-		values[2] = opts->username;
-		keywords[3] = "password";
-		values[3] = password;
-		keywords[4] = "dbname";
-		values[4] = opts->dbname;
-		keywords[5] = "fallback_application_name";
-		values[5] = progname;
-		keywords[6] = NULL;
-		values[6] = NULL;
-
-		conn = PQconnectdbParams(keywords, values, 1);
-		if (PQstatus(conn) == CONNECTION_OK)
-			break;
-		if (password == NULL && PQconnectionNeedsPassword(conn) &&
-			opts->prompt_password != -1 && have_terminal())
-		{
-			PQfinish(conn);
-			password = prompt_for_password(opts->username);
-			continue;
-		}
-		fprintf(stderr, "%s: error: %s", progname, PQerrorMessage(conn));
-		PQfinish(conn);
+	if (conn == NULL)
 		exit(EXIT_FAILED);
-	}
-	free(password);
+	free(target.password);
 
 	/* Messages as psql shows them by default, without PL/pgSQL context. */
 	PQsetErrorContextVisibility(conn, PQSHOW_CONTEXT_NEVER);
@@ -1344,14 +1232,7 @@ help(void)
 	printf("  -q, --quiet               print no summary and no progress\n");
 	printf("  -V, --version             output version information, then exit\n");
 	printf("  -?, --help                show this help, then exit\n\n");
-	printf("Connection options (as psql; PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD,\n");
-	printf("PGSERVICE and ~/.pgpass apply):\n");
-	printf("  -h, --host=HOSTNAME       database server host or socket directory\n");
-	printf("  -p, --port=PORT           database server port\n");
-	printf("  -U, --username=USERNAME   database user name\n");
-	printf("  -d, --dbname=DBNAME       database name or connection string\n");
-	printf("  -w, --no-password         never prompt for password\n");
-	printf("  -W, --password            force password prompt\n\n");
+	cli_connection_help(NULL);
 	printf("On a terminal, a progress bar is drawn on stderr.  The summary goes to stdout:\n");
 	printf("one \"name: value\" line per count, then the first problems.\n\n");
 	printf("Exit status: 0 succeeded, 1 partially succeeded, 2 failed or refused\n");
@@ -1363,12 +1244,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct option long_options[] = {
-		{"host", required_argument, NULL, 'h'},
-		{"port", required_argument, NULL, 'p'},
-		{"username", required_argument, NULL, 'U'},
-		{"dbname", required_argument, NULL, 'd'},
-		{"no-password", no_argument, NULL, 'w'},
-		{"password", no_argument, NULL, 'W'},
+		CLI_CONNECTION_LONG_OPTIONS,
 		{"quiet", no_argument, NULL, 'q'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 12},
@@ -1415,28 +1291,12 @@ main(int argc, char **argv)
 		exit(0);
 	}
 
-	while ((c = getopt_long(argc, argv, "h:p:U:d:wWqV?", long_options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, CLI_CONNECTION_SHORT_OPTIONS "qV?", long_options, NULL)) != -1)
 	{
+		if (cli_connection_option(&opts.server, c, optarg))
+			continue;
 		switch (c)
 		{
-			case 'h':
-				opts.host = optarg;
-				break;
-			case 'p':
-				opts.port = optarg;
-				break;
-			case 'U':
-				opts.username = optarg;
-				break;
-			case 'd':
-				opts.dbname = optarg;
-				break;
-			case 'w':
-				opts.prompt_password = -1;
-				break;
-			case 'W':
-				opts.prompt_password = 1;
-				break;
 			case 'q':
 				opts.quiet = true;
 				break;

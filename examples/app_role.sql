@@ -18,11 +18,13 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON upflow.import TO :"app_role";
 GRANT SELECT, INSERT ON upflow.import_error TO :"app_role";
 GRANT SELECT, INSERT, UPDATE, DELETE ON upflow.saved_mapping TO :"app_role";
 GRANT SELECT, INSERT, UPDATE ON upflow.notification TO :"app_role";
-GRANT SELECT ON upflow.import_history, upflow.import_errors TO :"app_role";
+-- The outbox: an import writes its deliveries; the webhooks table is not granted.
+GRANT SELECT, INSERT ON upflow.notification_delivery TO :"app_role";
+GRANT SELECT ON upflow.import_history, upflow.import_errors, upflow.notification_backlog TO :"app_role";
 -- Identifiers of new rows (Citus draws them with the caller's rights).
 GRANT USAGE ON SEQUENCE upflow.customer_customer_id_seq, upflow.contact_contact_id_seq,
 	upflow.import_import_id_seq, upflow.import_error_import_error_id_seq,
-	upflow.notification_notification_id_seq TO :"app_role";
+	upflow.notification_notification_id_seq, upflow.notification_delivery_delivery_id_seq TO :"app_role";
 -- The internal functions the public ones call (not executable by PUBLIC).
 GRANT EXECUTE ON FUNCTION upflow.organization_for_import(bigint, boolean),
 	upflow.import_organization(bigint), upflow.take_import_lock(bigint, boolean),
@@ -36,7 +38,7 @@ GRANT EXECUTE ON FUNCTION upflow.organization_for_import(bigint, boolean),
 	upflow.prepare_import_lines(bigint, text, jsonb, jsonb),
 	upflow.prepare_changed_lines(bigint, text, jsonb, jsonb), upflow.unchanged_line_count(),
 	upflow.start_import_progress(bigint), upflow.end_import_progress(),
-	upflow.notify_import_finished(upflow.import),
+	upflow.notify_import_finished(upflow.import), upflow.import_summary(upflow.import),
 	upflow.mapping_for_file(bigint, text, jsonb, jsonb),
 	upflow.save_mapping(bigint, text, text, jsonb, jsonb),
 	upflow.insert_created_rows(bigint, bigint, regclass, text, text, text, text),

@@ -112,8 +112,10 @@ SELECT create_distributed_table('upflow.notification', 'organization_id', coloca
 SELECT create_distributed_table('upflow.import_lock', 'organization_id', colocate_with => 'upflow.organization');
 SELECT create_distributed_table('upflow.saved_mapping', 'organization_id', colocate_with => 'upflow.organization');
 SELECT create_distributed_table('upflow.import_undo', 'organization_id', colocate_with => 'upflow.organization');
+SELECT create_distributed_table('upflow.notification_delivery', 'organization_id', colocate_with => 'upflow.organization');
+SELECT create_distributed_table('upflow.slack_webhook', 'organization_id', colocate_with => 'upflow.organization');
 
--- 3. Checks: ten hash-distributed tables in one colocation group...
+-- 3. Checks: twelve hash-distributed tables in one colocation group...
 SELECT logicalrelid::regclass AS table_name, partmethod, colocationid
   FROM pg_dist_partition
  WHERE logicalrelid::regclass::text LIKE 'upflow.%'

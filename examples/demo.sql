@@ -14,8 +14,9 @@ SELECT line_number, fields FROM upflow.parse_csv(:'contacts');
 \echo '== An organization, with CSV import enabled by an administrator =='
 INSERT INTO upflow.organization (organization_id, name) VALUES (1, 'Acme Finance')
 	ON CONFLICT DO NOTHING;
-INSERT INTO upflow.member (organization_id, member_id, email, full_name)
-VALUES (1, 1, 'claire@acme-finance.fr', 'Claire Martin') ON CONFLICT DO NOTHING;
+-- Claire is notified in-app, by email and on Slack (Profile > Notifications).
+INSERT INTO upflow.member (organization_id, member_id, email, full_name, notify_slack)
+VALUES (1, 1, 'claire@acme-finance.fr', 'Claire Martin', true) ON CONFLICT DO NOTHING;
 SELECT upflow.enable_csv_import(1);
 
 \echo '== The import (no mapping: the headers are recognized) =='
@@ -74,3 +75,14 @@ SELECT line_number, code, message FROM upflow.import_errors WHERE import_id = :q
 \echo '== Claire''s notifications =='
 SELECT import_id, message FROM upflow.notification ORDER BY notification_id;
 SELECT cron.unschedule('upflow_import_worker') AS unscheduled;
+
+\echo
+\echo '== The outbox: a delivery per channel Claire asked for, written with each import =='
+SELECT import_id, channel, status, attempts FROM upflow.notification_delivery ORDER BY delivery_id;
+\echo '== The relay delivers it (a local SMTP sink and a local stand-in for Slack) =='
+SELECT upflow.set_slack_webhook(1, format('http://127.0.0.1:%s/services/T0000/B0000/demo', :'http_port'));
+\setenv DEMO_SMTP_PORT :smtp_port
+\setenv DEMO_HTTP_PORT :http_port
+\! tools/demo-notify
+SELECT import_id, channel, status, attempts, sent_at IS NOT NULL AS sent
+  FROM upflow.notification_delivery ORDER BY delivery_id;

@@ -59,7 +59,7 @@ my $cp1252 = "$tmp/globex-cp1252.csv";
 }
 
 my @tables = qw(organization member customer contact import import_error notification import_lock saved_mapping
-  import_undo);
+  import_undo notification_delivery slack_webhook);
 my %pkey = (
 	organization => 'organization_id',
 	member => 'organization_id, member_id',
@@ -70,7 +70,9 @@ my %pkey = (
 	notification => 'organization_id, notification_id',
 	import_lock => 'organization_id',
 	saved_mapping => 'organization_id, name',
-	import_undo => 'organization_id, import_id, kind, row_id');
+	import_undo => 'organization_id, import_id, kind, row_id',
+	notification_delivery => 'organization_id, delivery_id',
+	slack_webhook => 'organization_id');
 
 $node->safe_psql('postgres', 'CREATE DATABASE source');
 
@@ -84,6 +86,7 @@ $node->safe_psql(
 	INSERT INTO upflow.organization (name) VALUES ('Acme Finance'), ('Globex'), ('Initech');
 	UPDATE upflow.organization SET source_system = 'native' WHERE name = 'Globex';
 	SELECT upflow.enable_csv_import(o) FROM generate_series(1, 3) o;
+	SELECT upflow.set_slack_webhook(1, 'https://hooks.slack.test/services/acme');
 	INSERT INTO upflow.member (organization_id, email, full_name, notify_slack)
 	VALUES (1, 'claire\@acme-finance.fr', 'Claire Martin', true),
 		   (1, 'paul\@acme-finance.fr', 'Paul Durand', false),
@@ -169,8 +172,8 @@ is( $node->safe_psql(
 is( $node->safe_psql(
 		'source',
 		'SELECT ' . join(' || \' \' || ', map { "(SELECT count(*) FROM upflow.$_)" } @tables)),
-	'3 4 8 8 8 12 6 3 1 6',
-	'rows in organization, member, customer, contact, import, import_error, notification, import_lock, saved_mapping, import_undo')
+	'3 4 8 8 8 12 6 3 1 6 13 1',
+	'rows in organization, member, customer, contact, import, import_error, notification, import_lock, saved_mapping, import_undo, notification_delivery, slack_webhook')
   or diag 'the counts of the data set changed: update this expectation';
 
 # --- What to compare -----------------------------------------------------------
@@ -260,7 +263,7 @@ sub check_restored
 		   || ' UNION ALL SELECT ''checked ' || count(*) || ' identity columns'''
 	  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
 	 WHERE c.relnamespace = 'upflow'::regnamespace AND c.relkind = 'r' AND a.attidentity <> ''});
-	is($node->safe_psql($db, $behind), 'checked 7 identity columns',
+	is($node->safe_psql($db, $behind), 'checked 8 identity columns',
 		"$how: every identity sequence is at or past the largest id of its table");
 	is(security_state($db), $source_security,
 		"$how: row-level security (forced), policies, grants and pg_dump registration identical");
@@ -289,21 +292,24 @@ is_deeply(
 		(map { "SEQUENCE SET upflow $_" }
 			qw(organization_organization_id_seq member_member_id_seq customer_customer_id_seq
 			  contact_contact_id_seq import_import_id_seq import_error_import_error_id_seq
-			  notification_notification_id_seq)),
-		(map { "ACL upflow TABLE $_" } @tables, qw(import_history import_errors)),
+			  notification_notification_id_seq notification_delivery_delivery_id_seq)),
+		# No grant on the webhook URLs: no tenant reads them.
+		(map { "ACL upflow TABLE $_" } (grep { $_ ne 'slack_webhook' } @tables),
+			qw(import_history import_errors notification_backlog)),
 		(map { "ACL upflow SEQUENCE $_" }
 			qw(customer_customer_id_seq contact_contact_id_seq import_import_id_seq
-			  import_error_import_error_id_seq notification_notification_id_seq)),
+			  import_error_import_error_id_seq notification_notification_id_seq
+			  notification_delivery_delivery_id_seq)),
 		(map { "ACL upflow FUNCTION $_" }
 			qw(organization_for_import import_organization take_import_lock tables_distributed
 			  insert_rows decode_upload store_import import_text submit_text apply_import
 			  stage_import_lines prepare_import_lines prepare_changed_lines unchanged_line_count
-			  start_import_progress end_import_progress notify_import_finished
+			  start_import_progress end_import_progress notify_import_finished import_summary
 			  mapping_for_file save_mapping insert_created_rows record_created_ids record_changed_rows
 			  plan_revert revert_options import_to_revert apply_revert revert_problem_message
 			  copy_contacts copy_customers values_batches check_member)),
 	],
-	'the dump holds CREATE EXTENSION, the rows of the 10 tables, the 7 sequences and the grants; no table definition'
+	'the dump holds CREATE EXTENSION, the rows of the 12 tables, the 8 sequences and the grants; no table definition'
 ) or diag $stdout;
 
 $node->safe_psql('postgres', 'CREATE DATABASE restored_custom');
@@ -442,7 +448,7 @@ is($expected_after, "4\n5\n10\n1\n10 partially_succeeded 2 0 1\n8",
   or diag $expected_after;
 
 # Rows compared without the times that now differ.
-my $strip = q{ - '{created_at,updated_at,submitted_at,started_at,finished_at,locked_at,read_at}'::text[]};
+my $strip = q{ - '{created_at,updated_at,submitted_at,started_at,finished_at,locked_at,read_at,next_attempt_at,sent_at}'::text[]};
 sub rows_after
 {
 	my ($db) = @_;

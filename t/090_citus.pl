@@ -20,6 +20,7 @@ use strict;
 use warnings;
 use File::Basename qw(dirname);
 use File::Spec;
+use IPC::Run;
 use Time::HiRes qw(time);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -66,7 +67,7 @@ is($coordinator->safe_psql('postgres', q{SELECT count(*) || ' of ' ||
 		(SELECT count(*) FROM pg_class WHERE relnamespace = 'upflow'::regnamespace AND relkind = 'r')
 	  FROM pg_dist_partition
 	WHERE logicalrelid::text LIKE 'upflow.%' AND partmethod = 'h'}),
-	'10 of 10', 'every table of the extension is distributed');
+	'12 of 12', 'every table of the extension is distributed');
 $single->safe_psql('postgres', 'CREATE EXTENSION upflow_import');
 
 for my $node ($coordinator, $single)
@@ -242,6 +243,28 @@ for my $node ($coordinator, $single)
 }
 is_deeply([ @on_citus[ -3 .. -1 ] ], [ @on_single[ -3 .. -1 ] ], 'after the rebalance, the same import gives the same result');
 
+# --- The notification relay ----------------------------------------------------------
+
+# As the relay role of examples/relay_role.sql, against servers that refuse
+# the connection: each email is tried once and left pending, the Slack
+# message of the organization with a webhook too, the others fail (no
+# webhook).  Claiming (FOR UPDATE SKIP LOCKED) and recording are router
+# statements on the cluster.
+my $closed_port = PostgreSQL::Test::Cluster::get_free_port();
+for my $node ($coordinator, $single)
+{
+	$node->safe_psql('postgres', "\\i $root/examples/relay_role.sql\n");
+	$node->safe_psql('postgres', "SELECT upflow.set_slack_webhook($a, 'http://127.0.0.1:$closed_port/services/x')");
+	my ($relay_out, $relay_err) = ('', '');
+	IPC::Run::run([ "$root/bin/upflow-notify", '-h', $node->host, '-p', $node->port, '-d', 'postgres',
+		'-U', 'upflow_relay', '--smtp', "smtp://127.0.0.1:$closed_port", '--from', 'relay\@upflow.test',
+		'--once', '--timeout', '5' ], '>', \$relay_out, '2>', \$relay_err, IPC::Run::timeout(300));
+	is($?, 0, $node->name . ': the relay ran through the outbox') or diag $relay_err;
+	ok($relay_out =~ /: attempt 1 failed, next at /, $node->name . ': and logged its attempts') or diag $relay_out;
+	cmp_ok($node->safe_psql('postgres', q{SELECT count(*) FROM upflow.notification_delivery WHERE attempts = 1}),
+		'>', 0, $node->name . ': deliveries were tried');
+}
+
 # --- Every row, by its natural key ----------------------------------------------------
 
 my %rows = (
@@ -273,6 +296,9 @@ my %rows = (
 	notifications => q{SELECT organization_id, member_id,
 			regexp_replace(message, '^(Import|Revert) \d+( of import \d+)?', '\1 N')
 		FROM upflow.notification ORDER BY organization_id, notification_id},
+	deliveries => q{SELECT organization_id, member_id, channel, status, attempts,
+			regexp_replace(last_error, ' port .*', '')
+		FROM upflow.notification_delivery ORDER BY organization_id, import_id, channel},
 	saved_mappings => q{SELECT organization_id, name, header_keys, mapping
 		FROM upflow.saved_mapping ORDER BY organization_id, name},
 );

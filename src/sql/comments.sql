@@ -247,3 +247,43 @@ COMMENT ON COLUMN upflow.import.deleted_count IS
 'Contacts and customers a revert deleted (the import had created them); 0 for an import';
 COMMENT ON COLUMN upflow.import.undo_recorded IS
 'Whether the import wrote its before-images (false for imports applied by 1.0, which cannot be reverted)';
+
+COMMENT ON TABLE upflow.notification_delivery IS
+'The notification outbox: one row per channel a finished import''s submitter asked for, delivered by bin/upflow-notify';
+COMMENT ON COLUMN upflow.notification_delivery.organization_id IS
+'The organization of the import';
+COMMENT ON COLUMN upflow.notification_delivery.delivery_id IS
+'Identifier of the delivery (the email''s Message-ID is derived from it)';
+COMMENT ON COLUMN upflow.notification_delivery.notification_id IS
+'The in-app notification of the same import, if the member gets them';
+COMMENT ON COLUMN upflow.notification_delivery.import_id IS
+'The finished import (or revert) the delivery is about';
+COMMENT ON COLUMN upflow.notification_delivery.member_id IS
+'The member notified: the submitter of the import';
+COMMENT ON COLUMN upflow.notification_delivery.channel IS
+'in_app (written sent: the notification row is the delivery), email or slack';
+COMMENT ON COLUMN upflow.notification_delivery.status IS
+'pending (to send at next_attempt_at), sent or failed (last_error says why)';
+COMMENT ON COLUMN upflow.notification_delivery.attempts IS
+'How many times a relay tried to send it';
+COMMENT ON COLUMN upflow.notification_delivery.last_error IS
+'Why the latest attempt failed (NULL once sent)';
+COMMENT ON COLUMN upflow.notification_delivery.next_attempt_at IS
+'When a pending delivery is due (later after each temporary failure)';
+COMMENT ON COLUMN upflow.notification_delivery.created_at IS
+'When the import finished and wrote it';
+COMMENT ON COLUMN upflow.notification_delivery.sent_at IS
+'When it was sent (NULL until then)';
+COMMENT ON POLICY notification_delivery_tenant ON upflow.notification_delivery IS
+'Rows of the organization named by upflow.organization_id only';
+
+COMMENT ON TABLE upflow.slack_webhook IS
+'Each organization''s Slack incoming-webhook URL, a secret: no tenant role is granted anything on it (set it with set_slack_webhook)';
+COMMENT ON COLUMN upflow.slack_webhook.organization_id IS
+'The organization';
+COMMENT ON COLUMN upflow.slack_webhook.url IS
+'The incoming-webhook URL the relay posts the organization''s Slack notifications to';
+COMMENT ON COLUMN upflow.slack_webhook.updated_at IS
+'When it was last set';
+COMMENT ON POLICY slack_webhook_tenant ON upflow.slack_webhook IS
+'Rows of the organization named by upflow.organization_id only';
