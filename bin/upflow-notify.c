@@ -333,12 +333,15 @@ read_upload(char *buffer, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
-/* The last line the server answered (SMTP replies come as "headers"). */
+/*
+ * The server's last refusal (a 4xx or 5xx reply; SMTP replies come as
+ * "headers"), not the "221 Bye" of the QUIT that follows it.
+ */
 static int
 keep_server_reply(CURL *curl, curl_infotype type, char *data, size_t size, void *arg)
 {
 	(void) curl;
-	if (type == CURLINFO_HEADER_IN)
+	if (type == CURLINFO_HEADER_IN && size > 0 && (data[0] == '4' || data[0] == '5'))
 	{
 		char		line[MAX_REPLY];
 
@@ -413,6 +416,9 @@ send_email(const relay_options *opts, const delivery *d, outcome *out)
 
 	rc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+	/* The refusal's code, when there was one (not the QUIT's after it). */
+	if (reply[0] != '\0')
+		code = strtol(reply, NULL, 10);
 	if (rc == CURLE_OK)
 		out->kind = OUTCOME_SENT;
 	else

@@ -10,6 +10,7 @@
 #   delivery ends sent, none lost, at most the one in flight sent twice;
 # * two relays at once: no delivery sent twice;
 # * a wake-up (LISTEN) delivers at once; a forged pg_notify sends nothing;
+# * SMTP authentication (530 without it, sent with it);
 # * a tenant reads its own deliveries only, and no webhook URL.
 #
 # The relay is the one built in bin/ (UPFLOW_NOTIFY overrides), else the
@@ -342,6 +343,33 @@ is($node->safe_psql('postgres', 'SELECT md5(string_agg(d::text, \',\' ORDER BY o
 $daemon->signal('TERM');
 ok($daemon->finish, 'SIGTERM stops the relay cleanly (exit status 0)') or diag $daemon_err;
 like($daemon_out, qr/relay stopped\n$/, 'and it says so');
+
+# --- SMTP authentication ------------------------------------------------------
+
+{
+	my $auth_port = PostgreSQL::Test::Cluster::get_free_port();
+	my $auth_dir = "$dir/auth-mail";
+	my $auth_sink = IPC::Run::start(["$root/test/notify/smtp_sink.py", $auth_port, $auth_dir, 'relay:s3cret'],
+		'>', "$dir/auth-smtp.log", '2>&1');
+	wait_for(sub { -e "$auth_dir/ready" }, 20) or die 'the authenticating SMTP sink did not start';
+	my @auth_args = map { $_ eq "smtp://127.0.0.1:$smtp_port" ? "smtp://127.0.0.1:$auth_port" : $_ } @relay_args;
+	my $auth_import = import_as_tenant(1, 10, 0);
+	my ($o, $e) = ('', '');
+	IPC::Run::run([$relay, @auth_args, '--once'], '>', \$o, '2>', \$e, IPC::Run::timeout(60));
+	is($node->safe_psql('postgres', "SELECT status || ': ' || last_error FROM upflow.notification_delivery WHERE import_id = $auth_import AND channel = 'email'"),
+		'pending: SMTP 530 5.7.0 Authentication required',
+		'a server that requires authentication: 530, temporary (the relay\'s configuration)');
+	sleep 2;
+	local $ENV{UPFLOW_SMTP_PASSWORD} = 's3cret';
+	IPC::Run::run([$relay, @auth_args, '--once', '--smtp-user', 'relay'], '>', \$o, '2>', \$e, IPC::Run::timeout(60));
+	is($node->safe_psql('postgres', "SELECT status FROM upflow.notification_delivery WHERE import_id = $auth_import AND channel = 'email'"),
+		'sent', 'with --smtp-user and UPFLOW_SMTP_PASSWORD: sent');
+	opendir my $dh, $auth_dir;
+	is(scalar(grep { /\.eml$/ } readdir $dh), 1, 'the authenticated server got the email');
+	unlike($o . $e, qr/s3cret/, 'the password is not logged');
+	$auth_sink->signal('TERM');
+	$auth_sink->finish;
+}
 
 # --- What a tenant sees -------------------------------------------------------
 

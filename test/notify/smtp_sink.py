@@ -7,7 +7,10 @@ read for each message, says how to answer DATA: "ok" (250, the default),
 "451" (temporary failure) or "550" (permanent); DIR/delay, seconds to wait
 before answering (a slow server, to catch a relay mid-batch).
 
-    smtp_sink.py PORT DIR
+With USER:PASSWORD, the server requires authentication (AUTH PLAIN or
+LOGIN, without TLS: loopback only) and refuses mail before it (530).
+
+    smtp_sink.py PORT DIR [USER:PASSWORD]
 """
 import asyncio
 import itertools
@@ -17,6 +20,7 @@ import sys
 import threading
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 def read_setting(directory, name, default):
@@ -52,7 +56,16 @@ class Sink:
 def main():
     port, directory = int(sys.argv[1]), sys.argv[2]
     os.makedirs(directory, exist_ok=True)
-    controller = Controller(Sink(directory), hostname="127.0.0.1", port=port)
+    auth = {}
+    if len(sys.argv) > 3:
+        user, password = sys.argv[3].split(":", 1)
+
+        def authenticator(server, session, envelope, mechanism, data):
+            ok = data.login.decode() == user and data.password.decode() == password
+            return AuthResult(success=ok)
+
+        auth = dict(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+    controller = Controller(Sink(directory), hostname="127.0.0.1", port=port, **auth)
     controller.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
