@@ -741,6 +741,9 @@ deliver_next(relay_options *opts, const char *org, tried_set *tried)
 		/* Sent but not recorded: the one case a delivery goes out twice. */
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 			print_error("recording a delivery", res);
+		/* Leave no aborted transaction behind for the next pass. */
+		if (!connection_lost())
+			PQclear(PQexec(conn, "ROLLBACK"));
 		log_line(opts, "delivery %s organization %s import %s %s: %s, NOT RECORDED (it will be tried again)",
 				 d.delivery_id, org, d.import_id, d.channel, outcome_names[out.kind]);
 		PQclear(res);
@@ -1033,11 +1036,18 @@ main(int argc, char **argv)
 			status = ok ? 0 : CLI_EXIT_CANNOT_RUN;
 			break;
 		}
-		if (!stop_requested && (!ok || !wait_for_work(&opts)) && connection_lost())
+		if (stop_requested)
+			break;
+		if (!ok && !connection_lost())
 		{
-			if (!reconnect(&opts))
-				break;
+			/* A statement failed (a missing grant, say): not in a tight loop. */
+			sleep((unsigned int) opts.retry_delay);
+			continue;
 		}
+		if (ok && wait_for_work(&opts))
+			continue;
+		if (connection_lost() && !reconnect(&opts))
+			break;
 	}
 	if (!opts.once)
 		log_line(&opts, "relay stopped");
