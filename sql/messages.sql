@@ -25,3 +25,24 @@ SELECT status, created_count FROM upflow.upflow_import(1, E'Customer name;Client
 SELECT status FROM upflow.upflow_import(1, E'Customer name;Client ID;Email\nAcme;C1;ann@acme.fr\n',
 										file_name => E'C:\\Exports\\l''export\tde\nmars.csv', submitted_by => 7);
 SELECT message FROM upflow.notification ORDER BY notification_id;
+-- Fields are named by their label, never their SQL name, in the file's
+-- language: a French file reads French labels; the column's header is
+-- added when the file calls the field otherwise.
+SELECT status FROM upflow.upflow_import(1, E'Société;ID client;Courriel;Tél.;Contact principal;Prénom du contact\n'
+	'Acme;C1;;01 02;;Ann\n'
+	'Acme;C1;bob@acme;;;Bob\n'
+	'Acme;C1;cy@acme.fr;abc;peut-être;Cy\n');
+SELECT line_number, field, message, hint FROM upflow.import_error
+ WHERE import_id = (SELECT max(import_id) FROM upflow.import) ORDER BY import_error_id;
+-- The same faults in an English file.
+SELECT status FROM upflow.upflow_import(1, E'Company;Client ID;Email address;Phone;Main contact\n'
+	'Acme;C1;;;\n'
+	'Acme;C1;cy@acme.fr;abc;maybe\n');
+SELECT line_number, field, message FROM upflow.import_error
+ WHERE import_id = (SELECT max(import_id) FROM upflow.import) ORDER BY import_error_id;
+-- upflow.field_label, as the SQL messages use it (the mapping stored
+-- with an import); a mapping error names the label and the mapping key.
+SELECT f, upflow.field_label(f, '{"email": "Courriel", "first_name": "Prénom", "phone": "Téléphone"}') AS french,
+	   upflow.field_label(f) AS english
+  FROM unnest(ARRAY['email', 'first_name', 'phone', 'is_main', 'account_manager_email', 'no_such_field']) f;
+SELECT status FROM upflow.upflow_import(1, E'Raison sociale;Courriel\nAcme;a@acme.fr\n');

@@ -41,65 +41,75 @@
  * list holds its template header and its SQL name, normalized: the unit
  * tests check all of this.  Matching is exact on the whole normalized
  * name, so "nom" (family_name) and "nom du client" (customer_name) do not
- * clash.
+ * clash.  Each list starts with the English synonyms (CRM exports'
+ * headers included); those only French files use follow, from the
+ * field's french_from: they decide the language of a file's labels.
  */
 static const char *const customer_name_synonyms[] = {
-	"customer name", "customer", "client", "client name", "nom du client",
-	"nom client", "raison sociale", "societe", "nom de la societe",
-	"nom societe", "entreprise", "nom de l entreprise", "nom entreprise",
-	"company", "company name", "account name", "associated company",
-	"nom du tiers", "tiers",
+	"customer name", "customer", "client", "client name", "company",
+	"company name", "account name", "associated company",
+	/* French */
+	"nom du client", "nom client", "raison sociale", "societe",
+	"nom de la societe", "nom societe", "entreprise", "nom de l entreprise",
+	"nom entreprise", "nom du tiers", "tiers",
 	NULL
 };
 
 static const char *const external_id_synonyms[] = {
 	"client id external id", "client id", "external id", "customer id",
-	"customer external id", "id client", "identifiant client", "id externe",
-	"identifiant externe", "code client", "customer code", "numero client",
-	"customer number", "account number", "numero de compte", "n client",
-	"no client", "reference client", "ref client",
-	/* CRM exports: Salesforce, HubSpot; French accounting tools */
-	"account id", "associated company id", "company id", "code tiers",
+	"customer external id", "customer code", "customer number",
+	"account number", "account id", "associated company id", "company id",
+	/* French */
+	"id client", "identifiant client", "id externe", "identifiant externe",
+	"code client", "numero client", "numero de compte", "n client",
+	"no client", "reference client", "ref client", "code tiers",
 	"compte tiers", "numero de tiers", "compte client", "code du tiers",
 	NULL
 };
 
 static const char *const email_synonyms[] = {
 	"contact email address", "contact email", "email", "e mail",
-	"email address", "e mail address", "adresse email", "adresse e mail",
-	"adresse mail", "courriel", "mail", "email du contact",
-	"e mail du contact", "adresse email du contact",
+	"email address", "e mail address", "mail",
+	/* French */
+	"adresse email", "adresse e mail", "adresse mail", "courriel",
+	"email du contact", "e mail du contact", "adresse email du contact",
 	NULL
 };
 
 static const char *const first_name_synonyms[] = {
-	"first name", "firstname", "given name", "prenom", "prenom du contact",
-	"contact first name",
+	"first name", "firstname", "given name", "contact first name",
+	/* French */
+	"prenom", "prenom du contact",
 	NULL
 };
 
 static const char *const family_name_synonyms[] = {
-	"family name", "last name", "lastname", "surname", "nom",
-	"nom de famille", "nom du contact", "contact last name",
+	"family name", "last name", "lastname", "surname", "contact last name",
+	/* French */
+	"nom", "nom de famille", "nom du contact",
 	NULL
 };
 
 static const char *const phone_synonyms[] = {
-	"phone number", "phone", "telephone", "telephone number", "tel",
-	"mobile", "portable", "numero de telephone", "contact phone",
-	"numero de tel", "telephone du contact", "mobile phone",
+	"phone number", "phone", "telephone number", "tel", "mobile",
+	"contact phone", "mobile phone",
+	/* French */
+	"telephone", "portable", "numero de telephone", "numero de tel",
+	"telephone du contact",
 	NULL
 };
 
 static const char *const position_synonyms[] = {
-	"position", "job title", "title", "role", "poste", "fonction", "job",
-	"titre", "intitule du poste",
+	"position", "job title", "title", "role", "job",
+	/* French */
+	"poste", "fonction", "titre", "intitule du poste",
 	NULL
 };
 
 static const char *const is_main_synonyms[] = {
-	"main contact", "is main", "main", "primary contact",
-	"contact principal", "principal", "is main contact",
+	"main contact", "is main", "main", "primary contact", "is main contact",
+	/* French */
+	"contact principal", "principal",
 	NULL
 };
 
@@ -107,6 +117,7 @@ static const char *const account_manager_email_synonyms[] = {
 	"account manager email", "account manager",
 	"account manager email address", "account manager e mail",
 	"account owner", "account owner email",
+	/* French */
 	"charge de compte", "email du charge de compte",
 	"e mail du charge de compte", "email charge de compte",
 	"e mail charge de compte", "gestionnaire de compte",
@@ -116,28 +127,50 @@ static const char *const account_manager_email_synonyms[] = {
 	NULL
 };
 
+/*
+ * The synonyms both languages use: they do not count in the language of a
+ * file (upf_headers_language).  The unit tests check that each is an
+ * English synonym.
+ */
+static const char *const neutral_synonyms[] = {
+	"client", "email", "e mail", "mail", "tel", "mobile", "position", "role",
+	"job",
+	NULL
+};
+
 typedef struct field_info
 {
 	const char *name;			/* SQL name */
 	const char *template_header;	/* header of the template file */
+	const char *label_en;		/* how messages name the field */
+	const char *label_fr;		/* the same, for a French file */
 	size_t		max_chars;		/* longest stored value, in characters */
 	bool		required;
 	const char *const *synonyms;
+	int			french_from;	/* synonyms[french_from...] are French */
 } field_info;
 
 /* In upf_field order. */
 static const field_info fields[UPF_NFIELDS] = {
-	{"customer_name", "Customer name", 255, true, customer_name_synonyms},
-	{"external_id", "Client ID (External Id)", 255, true,
-	external_id_synonyms},
-	{"email", "Contact email address", 254, true, email_synonyms},
-	{"first_name", "First name", 255, false, first_name_synonyms},
-	{"family_name", "Family name", 255, false, family_name_synonyms},
-	{"phone", "Phone number", 50, false, phone_synonyms},
-	{"position", "Position", 255, false, position_synonyms},
-	{"is_main", "Main contact", 16, false, is_main_synonyms},
-	{"account_manager_email", "Account manager email", 254, false,
-	account_manager_email_synonyms}
+	{"customer_name", "Customer name", "Customer name", "Nom du client", 255,
+	true, customer_name_synonyms, 8},
+	{"external_id", "Client ID (External Id)", "Client ID", "ID client", 255,
+	true, external_id_synonyms, 11},
+	{"email", "Contact email address", "Email", "Adresse e-mail", 254, true,
+	email_synonyms, 7},
+	{"first_name", "First name", "First name", "Prénom", 255, false,
+	first_name_synonyms, 4},
+	{"family_name", "Family name", "Family name", "Nom", 255, false,
+	family_name_synonyms, 5},
+	{"phone", "Phone number", "Phone number", "Téléphone", 50, false,
+	phone_synonyms, 7},
+	{"position", "Position", "Position", "Fonction", 255, false,
+	position_synonyms, 5},
+	{"is_main", "Main contact", "Main contact", "Contact principal", 16,
+	false, is_main_synonyms, 5},
+	{"account_manager_email", "Account manager email",
+		"Account manager email", "E-mail du chargé de compte", 254, false,
+	account_manager_email_synonyms, 6}
 };
 
 /* The enum is a plain int underneath: callers may pass anything. */
@@ -191,6 +224,14 @@ const char *const *
 upf_field_synonyms(upf_field field)
 {
 	return field_ok(field) ? fields[field].synonyms : NULL;
+}
+
+const char *
+upf_field_label(upf_field field, upf_language language)
+{
+	if (!field_ok(field))
+		return NULL;
+	return language == UPF_LANGUAGE_FRENCH ? fields[field].label_fr : fields[field].label_en;
 }
 
 /* ----------
@@ -599,6 +640,64 @@ upf_match_header(const char *header, size_t len)
 		}
 	}
 	return -1;
+}
+
+static bool
+is_neutral(const char *normalized)
+{
+	for (const char *const *syn = neutral_synonyms; *syn != NULL; syn++)
+	{
+		if (strcmp(*syn, normalized) == 0)
+			return true;
+	}
+	return false;
+}
+
+upf_language
+upf_headers_language(const char *const *headers, const size_t *lengths,
+					 int nheaders)
+{
+	int			french = 0;
+	int			english = 0;
+
+	if (headers == NULL)
+		return UPF_LANGUAGE_ENGLISH;
+	for (int i = 0; i < nheaders; i++)
+	{
+		char		buf[MATCH_BUFSIZE];
+		size_t		n;
+
+		if (headers[i] == NULL)
+			continue;
+		n = upf_normalize_header(headers[i], lengths[i], buf, sizeof(buf));
+		if (n == 0 || n >= sizeof(buf))
+			continue;
+		for (int f = 0; f < UPF_NFIELDS; f++)
+		{
+			for (int k = 0; fields[f].synonyms[k] != NULL; k++)
+			{
+				if (strcmp(fields[f].synonyms[k], buf) != 0)
+					continue;
+				if (k >= fields[f].french_from)
+					french++;
+				else if (!is_neutral(buf))
+					english++;
+			}
+		}
+	}
+	return french > english ? UPF_LANGUAGE_FRENCH : UPF_LANGUAGE_ENGLISH;
+}
+
+bool
+upf_synonym_is_french(upf_field field, int index)
+{
+	return field_ok(field) && index >= fields[field].french_from;
+}
+
+const char *const *
+upf_neutral_synonyms(void)
+{
+	return neutral_synonyms;
 }
 
 /* ----------

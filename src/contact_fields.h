@@ -49,6 +49,19 @@ extern size_t upf_field_max_chars(upf_field field);
 /* The header a template file uses for the field ("Customer name", ...). */
 extern const char *upf_field_template_header(upf_field field);
 
+/* The language a file's headers are written in, for its messages. */
+typedef enum upf_language
+{
+	UPF_LANGUAGE_ENGLISH = 0,
+	UPF_LANGUAGE_FRENCH
+} upf_language;
+
+/*
+ * How messages name a field for a reader ("Main contact", "Contact
+ * principal"), never its SQL name; NULL if out of range.
+ */
+extern const char *upf_field_label(upf_field field, upf_language language);
+
 /* ----------
  * Header names
  * ----------
@@ -83,6 +96,23 @@ extern int	upf_match_header(const char *header, size_t len);
 
 /* The synonyms (normalized) of a field, NULL-terminated, for docs/errors. */
 extern const char *const *upf_field_synonyms(upf_field field);
+
+/*
+ * The language of a header record: French when more of its recognized
+ * headers are French-only synonyms ("Prénom", "Société", "Courriel") than
+ * English-only ones; headers both languages write ("Client", "Email",
+ * "Mobile") and headers that are no synonym do not count.  English when
+ * headers is NULL (no header line).  NULL entries are skipped.
+ */
+extern upf_language upf_headers_language(const char *const *headers,
+										 const size_t *lengths, int nheaders);
+
+/*
+ * For the tests: whether upf_field_synonyms(field)[index] is a French-only
+ * synonym; the synonyms both languages use (English ones, NULL-terminated).
+ */
+extern bool upf_synonym_is_french(upf_field field, int index);
+extern const char *const *upf_neutral_synonyms(void);
 
 /* How a caller asked for one field to be mapped. */
 typedef enum upf_mapping_kind

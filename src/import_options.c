@@ -230,6 +230,7 @@ upflow_resolve_mapping(const char *const *headers, const size_t *lengths, int nh
 	int			nproblems;
 	StringInfoData detail;
 	StringInfoData header_list;
+	upf_language language;
 
 	/*
 	 * Headers match after NFKC: decomposed accents (macOS), full-width
@@ -255,6 +256,7 @@ upflow_resolve_mapping(const char *const *headers, const size_t *lengths, int nh
 																   &nfkc_requests[f].header_len);
 		nproblems = upf_resolve_mapping(nfkc_headers, nfkc_lengths, nheaders, nfkc_requests,
 										columns, problems, lengthof(problems));
+		language = upf_headers_language(nfkc_headers, nfkc_lengths, headers != NULL ? nheaders : 0);
 	}
 	if (nproblems == 0)
 		return;
@@ -263,7 +265,9 @@ upflow_resolve_mapping(const char *const *headers, const size_t *lengths, int nh
 	for (int i = 0; i < Min(nproblems, (int) lengthof(problems)); i++)
 	{
 		upf_mapping_problem *p = &problems[i];
-		const char *field = upf_field_name(p->field);
+		/* The label a reader knows, and the key a mapping names it by. */
+		const char *field = psprintf("\"%s\" (%s)", upf_field_label(p->field, language),
+									 upf_field_name(p->field));
 
 		if (i > 0)
 			appendStringInfoChar(&detail, ' ');
@@ -293,7 +297,8 @@ upflow_resolve_mapping(const char *const *headers, const size_t *lengths, int nh
 				break;
 			case UPF_MP_COLUMN_CLAIMED_TWICE:
 				appendStringInfo(&detail, "The fields %s and %s both claim ",
-								 field, upf_field_name(p->field2));
+								 field, psprintf("\"%s\" (%s)", upf_field_label(p->field2, language),
+												 upf_field_name(p->field2)));
 				append_column(&detail, headers, lengths, p->column);
 				appendStringInfoChar(&detail, '.');
 				break;

@@ -222,6 +222,7 @@ typedef struct prepare_state
 	size_t	   *header_lengths;
 	char		delimiter;
 	int			title_records;	/* skipped above the header */
+	upf_language language;		/* of the mapped headers: for the labels */
 
 	/* A report footer: not contacts, skipped (first and last line) */
 	int32		footer_first;
@@ -309,16 +310,61 @@ quote_value(const char *value, size_t len)
 	return buf.data;
 }
 
-/* How a field is named in messages: its header, or its SQL name. */
+/*
+ * How a message names a field: its label in the file's language, and the
+ * column's header when the file calls it otherwise ("Prénom (column
+ * \"Prénom du contact\")").  Never the SQL name, which a finance user
+ * never wrote.
+ */
+static char *
+compose_field_label(int field, upf_language language, const char *header, size_t header_len)
+{
+	const char *label = upf_field_label(field, language);
+	size_t		label_key_len;
+	size_t		header_key_len;
+	char	   *label_key;
+	char	   *header_key;
+	const char *nfkc;
+	size_t		nfkc_len;
+
+	if (header == NULL || header_len == 0)
+		return pstrdup(label);
+	nfkc = upflow_unicode_normalize(true, header, header_len, &nfkc_len);
+	label_key_len = upf_normalize_header(label, strlen(label), NULL, 0);
+	header_key_len = upf_normalize_header(nfkc, nfkc_len, NULL, 0);
+	label_key = palloc(label_key_len + 1);
+	header_key = palloc(header_key_len + 1);
+	upf_normalize_header(label, strlen(label), label_key, label_key_len + 1);
+	upf_normalize_header(nfkc, nfkc_len, header_key, header_key_len + 1);
+	if (strcmp(label_key, header_key) == 0)
+		return pstrdup(label);
+	return psprintf("%s (column %s)", label, quote_value(header, header_len));
+}
+
+/* The language of headers, compared as header matching compares them. */
+static upf_language
+headers_language(const char *const *headers, const size_t *lengths, int nheaders)
+{
+	const char **nfkc = palloc0(sizeof(char *) * Max(nheaders, 1));
+	size_t	   *nfkc_lengths = palloc0(sizeof(size_t) * Max(nheaders, 1));
+
+	for (int i = 0; i < nheaders; i++)
+	{
+		if (headers[i] != NULL)
+			nfkc[i] = upflow_unicode_normalize(true, headers[i], lengths[i], &nfkc_lengths[i]);
+	}
+	return upf_headers_language(nfkc, nfkc_lengths, nheaders);
+}
+
 static const char *
 field_label(prepare_state *state, int field)
 {
 	int			column = state->columns[field];
 
-	if (state->headers != NULL && column >= 0 && state->header_lengths[column] > 0)
-		return psprintf("%s (column \"%s\")", upf_field_name(field),
-						pnstrdup(state->headers[column], state->header_lengths[column]));
-	return upf_field_name(field);
+	if (state->headers != NULL && column >= 0)
+		return compose_field_label(field, state->language, state->headers[column],
+								   state->header_lengths[column]);
+	return compose_field_label(field, state->language, NULL, 0);
 }
 
 static void
@@ -431,8 +477,21 @@ resolve(prepare_state *state, const csv_record *record)
 			state->header_lengths[i] = record->lengths[i];
 		}
 		if (!state->headers_only)
+		{
+			const char *mapped[UPF_NFIELDS];
+			size_t		mapped_lengths[UPF_NFIELDS];
+
 			upflow_resolve_mapping((const char *const *) state->headers, state->header_lengths,
 								   state->nheaders, state->requests, state->columns);
+			for (int f = 0; f < UPF_NFIELDS; f++)
+			{
+				int			column = state->columns[f];
+
+				mapped[f] = column >= 0 ? state->headers[column] : NULL;
+				mapped_lengths[f] = column >= 0 ? state->header_lengths[column] : 0;
+			}
+			state->language = headers_language(mapped, mapped_lengths, UPF_NFIELDS);
+		}
 	}
 	else
 	{
@@ -966,7 +1025,7 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 				add_problem(problems, &nproblems, "missing_required_field", f, false,
 							psprintf("Line %ld: the required field %s is empty.", line, field_label(state, f)),
 							psprintf("Fill in %s on this line; customer name, client ID and contact email are required on every line.",
-									 upf_field_name(f)));
+									 upf_field_label(f, state->language)));
 				failed = true;
 			}
 			continue;
@@ -1583,4 +1642,46 @@ upflow_end_import_progress(PG_FUNCTION_ARGS)
 {
 	pgstat_progress_end_command();
 	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(upflow_field_label);
+
+/*
+ * upflow.field_label(field, mapping): how a message names a field of an
+ * import whose mapping (field -> header, as stored with the import) is
+ * given, as the line messages of prepare_contacts name it.  NULL for a
+ * name that is not a field.
+ */
+Datum
+upflow_field_label(PG_FUNCTION_ARGS)
+{
+	text	   *field_text = PG_GETARG_TEXT_PP(0);
+	Jsonb	   *mapping = PG_GETARG_JSONB_P(1);
+	int			field = upf_field_by_name(VARDATA_ANY(field_text), VARSIZE_ANY_EXHDR(field_text));
+	const char *headers[UPF_NFIELDS] = {0};
+	size_t		lengths[UPF_NFIELDS] = {0};
+
+	if (field < 0)
+		PG_RETURN_NULL();
+	if (JB_ROOT_IS_OBJECT(mapping))
+	{
+		JsonbIterator *it = JsonbIteratorInit(&mapping->root);
+		JsonbValue	v;
+		JsonbIteratorToken token;
+		int			key_field = -1;
+
+		while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			if (token == WJB_KEY)
+				key_field = upf_field_by_name(v.val.string.val, v.val.string.len);
+			else if (token == WJB_VALUE && key_field >= 0 && v.type == jbvString)
+			{
+				headers[key_field] = pnstrdup(v.val.string.val, v.val.string.len);
+				lengths[key_field] = v.val.string.len;
+			}
+		}
+	}
+	PG_RETURN_TEXT_P(cstring_to_text(compose_field_label(field,
+														 headers_language(headers, lengths, UPF_NFIELDS),
+														 headers[field], lengths[field])));
 }

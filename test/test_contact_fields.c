@@ -493,6 +493,110 @@ test_match_french(void **state)
 					 UPF_ACCOUNT_MANAGER_EMAIL);
 }
 
+static upf_language
+language_of(const char *csv_header)
+{
+	const char *headers[16];
+	size_t		lengths[16];
+	int			n = 0;
+	const char *start = csv_header;
+
+	for (const char *c = csv_header;; c++)
+	{
+		if (*c == ';' || *c == '\0')
+		{
+			assert_true(n < 16);
+			headers[n] = start;
+			lengths[n++] = (size_t) (c - start);
+			start = c + 1;
+			if (*c == '\0')
+				break;
+		}
+	}
+	return upf_headers_language(headers, lengths, n);
+}
+
+static void
+test_labels_and_language(void **state)
+{
+	(void) state;
+	/* every field has two labels, neither its SQL name */
+	for (int f = 0; f < UPF_NFIELDS; f++)
+	{
+		const char *en = upf_field_label((upf_field) f, UPF_LANGUAGE_ENGLISH);
+		const char *fr = upf_field_label((upf_field) f, UPF_LANGUAGE_FRENCH);
+
+		assert_non_null(en);
+		assert_non_null(fr);
+		assert_string_not_equal(en, upf_field_name((upf_field) f));
+		/* a label read back as a header is its own field */
+		assert_int_equal(match(en), f);
+		assert_int_equal(match(fr), f);
+	}
+	assert_null(upf_field_label(UPF_NFIELDS, UPF_LANGUAGE_ENGLISH));
+	assert_string_equal(upf_field_label(UPF_IS_MAIN, UPF_LANGUAGE_ENGLISH), "Main contact");
+	assert_string_equal(upf_field_label(UPF_IS_MAIN, UPF_LANGUAGE_FRENCH), "Contact principal");
+
+	/*
+	 * The French-only synonyms are each field's last ones: its French
+	 * label is one of them, its SQL name and template header are not.
+	 */
+	for (int f = 0; f < UPF_NFIELDS; f++)
+	{
+		const char *const *syn = upf_field_synonyms((upf_field) f);
+		bool		french_seen = false;
+		char		label_key[256];
+		char		template_key[256];
+
+		upf_normalize_header(upf_field_label((upf_field) f, UPF_LANGUAGE_FRENCH),
+							 strlen(upf_field_label((upf_field) f, UPF_LANGUAGE_FRENCH)),
+							 label_key, sizeof(label_key));
+		upf_normalize_header(upf_field_template_header((upf_field) f),
+							 strlen(upf_field_template_header((upf_field) f)),
+							 template_key, sizeof(template_key));
+		for (int k = 0; syn[k] != NULL; k++)
+		{
+			bool		french = upf_synonym_is_french((upf_field) f, k);
+
+			/* English first, then French: never back */
+			assert_true(french || !french_seen);
+			french_seen |= french;
+			if (strcmp(syn[k], label_key) == 0)
+				assert_true(french);
+			if (strcmp(syn[k], template_key) == 0 || strcmp(syn[k], upf_field_name((upf_field) f)) == 0)
+				assert_false(french);
+		}
+		assert_true(french_seen);
+	}
+	assert_false(upf_synonym_is_french(UPF_NFIELDS, 0));
+	assert_true(upf_synonym_is_french(UPF_FIRST_NAME, 4));	/* "prenom" */
+	assert_false(upf_synonym_is_french(UPF_FIRST_NAME, 3));
+	/* the words both languages use are English synonyms */
+	for (const char *const *syn = upf_neutral_synonyms(); *syn != NULL; syn++)
+	{
+		int			f = match(*syn);
+		int			k = 0;
+
+		assert_true(f >= 0);
+		while (strcmp(upf_field_synonyms((upf_field) f)[k], *syn) != 0)
+			k++;
+		assert_false(upf_synonym_is_french((upf_field) f, k));
+	}
+
+	assert_int_equal(language_of("Société;ID client;Courriel;Prénom;Nom;Téléphone;Contact principal"),
+					 UPF_LANGUAGE_FRENCH);
+	assert_int_equal(language_of("Customer name;Client ID (External Id);Contact email address;Main contact"),
+					 UPF_LANGUAGE_ENGLISH);
+	/* words both languages write do not count; French wins only by number */
+	assert_int_equal(language_of("Client;Email;Prénom;Nom;Mobile"), UPF_LANGUAGE_FRENCH);
+	assert_int_equal(language_of("Client;Email;Mobile"), UPF_LANGUAGE_ENGLISH);
+	assert_int_equal(language_of("Company;Client ID;Email;Prénom"), UPF_LANGUAGE_ENGLISH);
+	assert_int_equal(language_of("Société;Client ID;Email;Prénom"), UPF_LANGUAGE_FRENCH);
+	/* headers that are no synonym do not count */
+	assert_int_equal(language_of("Adresse de facturation;Pays;Company"), UPF_LANGUAGE_ENGLISH);
+	assert_int_equal(upf_headers_language(NULL, NULL, 0), UPF_LANGUAGE_ENGLISH);
+}
+
 static void
 test_match_none(void **state)
 {
@@ -1363,6 +1467,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_field_table),
+		cmocka_unit_test(test_labels_and_language),
 		cmocka_unit_test(test_normalize_ascii),
 		cmocka_unit_test(test_normalize_accents),
 		cmocka_unit_test(test_normalize_separators),

@@ -645,8 +645,9 @@ BEGIN
 	   AND r.customer_name IS DISTINCT FROM r.stored_customer_name
 	UNION ALL
 	SELECT r.line_number, 5, k.ordinal, 'warning', 'stored_value_kept', k.field,
-		   format('Line %s: the %s of contact %s in Upflow is %s, which differs from the file''s %s only as an import cleans a cell (blanks at either end, the mark before a formula sign, decomposed accents); the value in Upflow is kept.',
-				  r.line_number, k.field, '"' || r.email || '"', to_jsonb(k.stored)::text, to_jsonb(k.line_value)::text),
+		   format('Line %s: %s of contact %s is %s in Upflow, which differs from the file''s %s only as an import cleans a cell (blanks at either end, the mark before a formula sign, decomposed accents); the value in Upflow is kept.',
+				  r.line_number, upflow.field_label(k.field, mapped), '"' || r.email || '"',
+				  to_jsonb(k.stored)::text, to_jsonb(k.line_value)::text),
 		   'Nothing to do if the value in Upflow is right; to change it, change it in the file or in Upflow.',
 		   r.raw_line
 	  FROM problem r,

@@ -30,6 +30,14 @@ REVOKE ALL ON FUNCTION upflow.decode_upload(bigint, bytea, jsonb) FROM PUBLIC;
 COMMENT ON FUNCTION upflow.decode_upload(bigint, bytea, jsonb) IS
 'An upload decoded to text (option encoding), for a caller that may import into the organization';
 
+CREATE OR REPLACE FUNCTION upflow.field_label(field text, mapping jsonb DEFAULT '{}')
+RETURNS text
+AS 'MODULE_PATHNAME', 'upflow_field_label'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION upflow.field_label(text, jsonb) IS
+'How messages name a field ("Main contact", "Contact principal" when the mapping''s headers are French), with the column''s header when it differs; NULL for a name that is not a field';
+
 CREATE OR REPLACE FUNCTION upflow.detect_mapping(content text, mapping jsonb DEFAULT NULL, options jsonb DEFAULT '{}')
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'upflow_detect_mapping'

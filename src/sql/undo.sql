@@ -770,11 +770,12 @@ RETURN CASE
 			   '"' || email || '"', '"' || external_id || '"', import_id)
 	WHEN row_kind = 'contact' THEN
 		format('The %s of contact %s of customer %s was changed since import %s: it is %s, the import wrote %s; kept.',
-			   field, '"' || email || '"', '"' || external_id || '"', import_id,
+			   coalesce(lower(upflow.field_label(field)), field), '"' || email || '"', '"' || external_id || '"', import_id,
 			   coalesce(now::text, 'empty'), coalesce(imported::text, 'empty'))
 	ELSE
 		format('The %s of customer %s was changed since import %s: kept.',
-			   field, '"' || external_id || '"', import_id)
+			   CASE field WHEN 'account_manager_id' THEN 'account manager' ELSE field END,
+			   '"' || external_id || '"', import_id)
 END;
 
 REVOKE ALL ON FUNCTION upflow.revert_problem_message(text, text, text, text, text, text, jsonb, jsonb, bigint) FROM PUBLIC;
