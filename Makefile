@@ -75,7 +75,7 @@ all:
 	@exit 1
 endif
 
-.PHONY: deps test demo unit fuzz bench
+.PHONY: deps test demo unit fuzz bench bench-citus
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) tools/build-install-script upflow_import.control
 	tools/build-install-script full $(EXTVERSION) $(SQL_SOURCES) >$@.tmp && mv $@.tmp $@
@@ -208,7 +208,14 @@ EXTRA_CLEAN += $(addprefix test/fuzz/,$(FUZZ_HARNESSES)) test/fuzz/*-replay
 # pipeline, on generated files of 10k, 100k and 1M lines, in one throwaway
 # server; writes bench/out/results.csv and prints the table.  BENCH_SIZES,
 # BENCH_RUNS and the other knobs are described in bench/run.  Not part of
-# `make test` (no timing assertion there).
+# `make test` (no timing assertion there).  Then, where Citus is installed
+# or its source is in ../shared/citus/, bench/citus: a 50,000-line import
+# through a Citus coordinator against one server (`make bench-citus` alone).
 bench: deps
 	@$(MAKE) --no-print-directory install >/dev/null
 	@bench/run
+	@bench/citus || test $$? -eq 3
+
+bench-citus: deps
+	@$(MAKE) --no-print-directory install >/dev/null
+	@bench/citus

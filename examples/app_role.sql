@@ -48,4 +48,4 @@ GRANT EXECUTE ON FUNCTION upflow.organization_for_import(bigint, boolean),
 	upflow.import_to_revert(bigint, bigint), upflow.apply_revert(bigint, bigint, boolean, bigint),
 	upflow.revert_problem_message(text, text, text, text, text, text, jsonb, jsonb, bigint),
 	upflow.copy_contacts(text, bigint, bigint[], bigint[]), upflow.copy_customers(text, bigint, bigint[]),
-	upflow.values_batches(text), upflow.check_member(bigint, bigint, text, text) TO :"app_role";
+	upflow.insert_routed(regclass, text, text), upflow.check_member(bigint, bigint, text, text) TO :"app_role";

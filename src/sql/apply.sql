@@ -54,6 +54,9 @@ DECLARE
 	create_customers boolean;
 	ignored text[];
 	ignored_message text;
+	-- What the match reads the stored rows from (see there)
+	customer_table text := 'upflow.customer';
+	contact_table text := 'upflow.contact';
 	footer jsonb;				-- the report footer the file ends with, skipped
 	n_lines integer;
 	n_repeats integer;
@@ -258,6 +261,28 @@ BEGIN
 	IF to_regclass('pg_temp.upflow_import_result') IS NOT NULL THEN
 		DROP TABLE pg_temp.upflow_import_result;
 	END IF;
+	-- On Citus, the organization's customers and contacts first, each by
+	-- one router query, so that the match below joins temporary tables
+	-- only: joined with the distributed tables, Citus copies every one of
+	-- its tables, the lines included, into intermediate results and joins
+	-- those (0.37 s against 0.13 s for a 50,000-line file).  It read the
+	-- organization's whole tables then too.
+	IF upflow.tables_distributed() THEN
+		IF to_regclass('pg_temp.upflow_import_org_customer') IS NOT NULL THEN
+			DROP TABLE pg_temp.upflow_import_org_customer, pg_temp.upflow_import_org_contact;
+		END IF;
+		EXECUTE format('CREATE TEMP TABLE upflow_import_org_customer ON COMMIT DROP AS
+						SELECT c.organization_id, c.customer_id, c.external_id, c.name, c.account_manager_id
+						  FROM upflow.customer c
+						 WHERE c.organization_id = %L::bigint AND c.external_id IS NOT NULL', p_org);
+		EXECUTE format('CREATE TEMP TABLE upflow_import_org_contact ON COMMIT DROP AS
+						SELECT ct.organization_id, ct.contact_id, ct.customer_id, ct.email, ct.first_name,
+							   ct.family_name, ct.phone, ct.position, ct.is_main
+						  FROM upflow.contact ct
+						 WHERE ct.organization_id = %L::bigint', p_org);
+		customer_table := 'pg_temp.upflow_import_org_customer';
+		contact_table := 'pg_temp.upflow_import_org_contact';
+	END IF;
 	-- Dynamic, its values written in: Citus plans a statement that joins a
 	-- temporary table with the tenant's tables only without parameters.
 	EXECUTE format($stmt$
@@ -281,10 +306,10 @@ BEGIN
 			   false AS kept_position,
 			   %8$L::boolean AND l.is_main IS NOT NULL AS set_main
 		  FROM upflow_import_line l
-		  LEFT JOIN upflow.customer c
+		  LEFT JOIN %12$s c
 			ON c.organization_id = %1$L::bigint AND c.external_id = l.external_id
 		  %11$s
-		  LEFT JOIN upflow.contact ct
+		  LEFT JOIN %13$s ct
 			ON ct.organization_id = %1$L::bigint AND ct.customer_id = c.customer_id
 		   AND lower(ct.email) = lower(l.email)
 	), decided AS (
@@ -336,7 +361,8 @@ BEGIN
 		-- even with no row, costs a pass over every line.
 		CASE WHEN mapped->>'account_manager_email' IS NULL THEN 'NULL::bigint' ELSE 'm.member_id' END,
 		CASE WHEN mapped->>'account_manager_email' IS NULL THEN ''
-			 ELSE 'LEFT JOIN pg_temp.upflow_import_member m ON m.email = lower(l.account_manager_email)' END);
+			 ELSE 'LEFT JOIN pg_temp.upflow_import_member m ON m.email = lower(l.account_manager_email)' END,
+		customer_table, contact_table);
 
 	-- A value that differs from the stored one only as an export and a
 	-- re-import clean it (blanks, a spreadsheet mark, decomposed accents)

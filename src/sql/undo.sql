@@ -86,10 +86,7 @@ AS $function$
 DECLARE
 	p_org constant bigint := insert_created_rows.organization_id;
 	p_import constant bigint := insert_created_rows.import_id;
-	batch text;
-	n bigint;
-	id bigint;
-	pending_ids bigint[] := '{}';
+	routed record;
 	inserted bigint := 0;
 BEGIN
 	IF NOT upflow.tables_distributed() THEN
@@ -108,22 +105,13 @@ BEGIN
 		RETURN inserted;
 	END IF;
 
-	-- Citus: insert_rows' batches of 250 rows routed to the shard, their ids
-	-- gathered here and written every 25,000 (the last undo row when the
-	-- rows end).
-	FOR batch, n IN SELECT b.batch, b.row_count FROM upflow.values_batches(rows) b
+	-- Citus: pushed down to the shard; the ids it drew on the coordinator
+	-- are undo rows of 25,000.
+	FOR routed IN SELECT * FROM upflow.insert_routed(target, columns, rows)
 	LOOP
-		FOR id IN EXECUTE format('INSERT INTO %s (%s) VALUES %s RETURNING %I', target, columns, batch, id_column)
-		LOOP
-			pending_ids := pending_ids || id;
-		END LOOP;
-		inserted := inserted + n;
-		IF cardinality(pending_ids) >= 25000 THEN
-			PERFORM upflow.record_created_ids(p_org, p_import, kind, pending_ids);
-			pending_ids := '{}';
-		END IF;
+		PERFORM upflow.record_created_ids(p_org, p_import, kind, routed.ids);
+		inserted := inserted + routed.row_count;
 	END LOOP;
-	PERFORM upflow.record_created_ids(p_org, p_import, kind, pending_ids);
 	RETURN inserted;
 END
 $function$;
