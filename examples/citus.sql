@@ -50,12 +50,16 @@
 --
 -- Limits
 --   * apply_import stages the file's lines in temporary tables, which exist
---     on the coordinator only.  The statements that join one with the
+--     on the coordinator only.  It reads the organization's customers and
+--     contacts into temporary tables by router queries and matches the
+--     lines there; the statements that join a temporary table with the
 --     tenant's tables are sent with their values written in (Citus plans
---     such a join only without parameters): Citus ships the lines they
---     need to the tenant's worker.  New rows go as multi-row INSERT ...
---     VALUES (upflow.insert_rows): an INSERT ... SELECT from a coordinator
---     table would be a COPY, which row-level security refuses.
+--     such a join only without parameters).  New rows reach the shard as
+--     one INSERT ... SELECT that reads them from a Citus intermediate
+--     result (upflow.insert_routed, broadcast_intermediate_result: sent to
+--     every worker): an INSERT ... SELECT from a coordinator table would
+--     be a COPY, which row-level security refuses.  Tested with the shards
+--     on the workers (the coordinator holding none).
 --   * The queue worker (CALL upflow.run_import_queue()) reads every
 --     organization's pending imports (one query over all shards), then
 --     works one organization at a time, single-shard, with SET LOCAL

@@ -261,12 +261,13 @@ BEGIN
 	IF to_regclass('pg_temp.upflow_import_result') IS NOT NULL THEN
 		DROP TABLE pg_temp.upflow_import_result;
 	END IF;
-	-- On Citus, the organization's customers and contacts first, each by
-	-- one router query, so that the match below joins temporary tables
-	-- only: joined with the distributed tables, Citus copies every one of
-	-- its tables, the lines included, into intermediate results and joins
-	-- those (0.37 s against 0.13 s for a 50,000-line file).  It read the
-	-- organization's whole tables then too.
+	-- On Citus, the customers the lines name and their contacts first, each
+	-- by one router query (keys as literal arrays), so that the match below
+	-- joins temporary tables only: joined with the distributed tables,
+	-- Citus copied all three, the lines and the organization's whole
+	-- tables, into intermediate results and joined those (0.37 s against
+	-- 0.13 s for a 50,000-line file; and the unchanged lines, which the C
+	-- comparison left out, no longer cost a read of their contacts).
 	IF upflow.tables_distributed() THEN
 		IF to_regclass('pg_temp.upflow_import_org_customer') IS NOT NULL THEN
 			DROP TABLE pg_temp.upflow_import_org_customer, pg_temp.upflow_import_org_contact;
@@ -274,12 +275,16 @@ BEGIN
 		EXECUTE format('CREATE TEMP TABLE upflow_import_org_customer ON COMMIT DROP AS
 						SELECT c.organization_id, c.customer_id, c.external_id, c.name, c.account_manager_id
 						  FROM upflow.customer c
-						 WHERE c.organization_id = %L::bigint AND c.external_id IS NOT NULL', p_org);
+						 WHERE c.organization_id = %L::bigint AND c.external_id IS NOT NULL
+						   AND c.external_id = ANY (%L::text[])',
+					   p_org, ARRAY(SELECT DISTINCT l.external_id FROM upflow_import_line l
+									 WHERE l.external_id IS NOT NULL));
 		EXECUTE format('CREATE TEMP TABLE upflow_import_org_contact ON COMMIT DROP AS
 						SELECT ct.organization_id, ct.contact_id, ct.customer_id, ct.email, ct.first_name,
 							   ct.family_name, ct.phone, ct.position, ct.is_main
 						  FROM upflow.contact ct
-						 WHERE ct.organization_id = %L::bigint', p_org);
+						 WHERE ct.organization_id = %L::bigint AND ct.customer_id = ANY (%L::bigint[])',
+					   p_org, ARRAY(SELECT c.customer_id FROM pg_temp.upflow_import_org_customer c));
 		customer_table := 'pg_temp.upflow_import_org_customer';
 		contact_table := 'pg_temp.upflow_import_org_contact';
 	END IF;

@@ -208,8 +208,7 @@ BEGIN
 	END IF;
 
 	-- The chunks: one INSERT ... SELECT, or on Citus one INSERT per chunk,
-	-- its values written in (insert_rows would send 250 chunks, hundreds
-	-- of megabytes, in one statement, and cannot write arrays).
+	-- its values written in (a few chunks of 10,000 rows each).
 	IF to_regclass('pg_temp.upflow_import_undo_chunk') IS NOT NULL THEN
 		DROP TABLE pg_temp.upflow_import_undo_chunk;
 	END IF;
