@@ -587,8 +587,8 @@ def measure(directory, outdir, sizes, runs):
                 per[key].append(m)
                 max_load = max(max_load, loadavg())
                 print(f"bench: {fmt_size(size):>4} run {run + 1} {key} {m['seconds']:8.2f} s "
-                      f"cpu {m['cpu_s']:7.2f} s rss {m['hwm_kb'] / 1024:7.1f} MB "
-                      f"anon {m['anon_kb'] / 1024:7.1f} MB contact rows {m['rows']:>8} "
+                      f"cpu {m['cpu_s']:7.2f} s rss {m['hwm_kb'] * 1024 / 1e6:7.1f} MB "
+                      f"anon {m['anon_kb'] * 1024 / 1e6:7.1f} MB contact rows {m['rows']:>8} "
                       f"{m['result']}", file=sys.stderr, flush=True)
         for key, label, setup, timed, variant in measurements:
             path = file_path(directory, size, variant)
@@ -603,8 +603,8 @@ def measure(directory, outdir, sizes, runs):
                 "cpu_seconds": round(statistics.median(m["cpu_s"] for m in ms), 2),
                 "lines_per_s": round(size / sec) if sec else 0,
                 "mb_per_s": round(nbytes / 1e6 / sec, 2) if sec else 0,
-                "peak_rss_mb": round(hwm / 1024, 1),
-                "peak_anon_mb": round(statistics.median(m["anon_kb"] for m in ms) / 1024, 1),
+                "peak_rss_mb": round(hwm * 1024 / 1e6, 1),
+                "peak_anon_mb": round(statistics.median(m["anon_kb"] for m in ms) * 1024 / 1e6, 1),
                 "rss_per_file_size": round(hwm * 1024 / nbytes, 2),
                 "anon_per_file_size": round(statistics.median(m["anon_kb"] for m in ms) * 1024 / nbytes, 2),
                 "contact_rows_written": int(statistics.median(m["rows"] for m in ms)),

@@ -28,3 +28,12 @@ SELECT line_number, code, field, message
 -- In other fields they are text like any other.
 SELECT status, updated_count
   FROM upflow.upflow_import(1, translate(U&'Customer;Client ID;Email;Position~Café;CAFÉ-1;e@cafe.fr;Chef\200Bde rang~', '~', E'\n'));
+
+-- Values are NFC, not NFKC: the digraph U+01C4 (below U+0300, NFC as it
+-- comes) is kept; Latin Extended text followed by combining accents is
+-- composed ("Łódź" typed decomposed).
+SELECT status, created_count
+  FROM upflow.upflow_import(1, translate(U&'Customer;Client ID;Email;First name;Last name~Café;CAFÉ-1;f@cafe.fr;\01C4ulia;\0141o\0301dz\0301~', '~', E'\n'));
+SELECT first_name, first_name = U&'\01C4ulia' AS kept, length(first_name) AS characters,
+	   family_name, family_name = U&'\0141\00F3d\017A' AS composed
+  FROM upflow.contact WHERE email = 'f@cafe.fr';

@@ -651,14 +651,14 @@ contact_key(const char *external_id, size_t external_id_len, const char *folded_
 												   (int) strlen(folded_email), 0));
 }
 
-static void
-append_component(StringInfo buf, const char *value, size_t len)
+/* One component of a fingerprint, its length (or NULL) hashed with it. */
+static inline uint64
+add_component(uint64 hash, const char *value, size_t len)
 {
-	uint32		n = value == NULL ? PG_UINT32_MAX : (uint32) len;
-
-	appendBinaryStringInfo(buf, (const char *) &n, sizeof(n));
-	if (value != NULL)
-		appendBinaryStringInfo(buf, value, (int) len);
+	if (value == NULL)
+		return hash_combine64(hash, PG_UINT64_MAX);
+	return hash_bytes_extended((const unsigned char *) value, (int) len,
+							   hash_combine64(hash, (uint64) len));
 }
 
 /*
@@ -674,18 +674,15 @@ contact_fingerprint(prepare_state *state, const char *const values[UPF_NFIELDS],
 					const size_t lengths[UPF_NFIELDS], const char *folded_email)
 {
 	static const int compared[] = {UPF_FIRST_NAME, UPF_FAMILY_NAME, UPF_PHONE, UPF_POSITION};
-	StringInfoData buf;
-	uint64		fingerprint;
+	uint64		fingerprint = 0x75706677;
 
-	initStringInfo(&buf);
-	append_component(&buf, values[UPF_EXTERNAL_ID], lengths[UPF_EXTERNAL_ID]);
-	append_component(&buf, folded_email, strlen(folded_email));
-	append_component(&buf, values[UPF_CUSTOMER_NAME], lengths[UPF_CUSTOMER_NAME]);
+	/* Hashed in place, component by component: no copy of the line. */
+	fingerprint = add_component(fingerprint, values[UPF_EXTERNAL_ID], lengths[UPF_EXTERNAL_ID]);
+	fingerprint = add_component(fingerprint, folded_email, strlen(folded_email));
+	fingerprint = add_component(fingerprint, values[UPF_CUSTOMER_NAME], lengths[UPF_CUSTOMER_NAME]);
 	for (int i = 0; i < lengthof(compared); i++)
 		if (state->columns[compared[i]] >= 0)
-			append_component(&buf, values[compared[i]], lengths[compared[i]]);
-	fingerprint = hash_bytes_extended((const unsigned char *) buf.data, buf.len, 0x75706677);
-	pfree(buf.data);
+			fingerprint = add_component(fingerprint, values[compared[i]], lengths[compared[i]]);
 	return fingerprint;
 }
 
@@ -732,6 +729,7 @@ load_known_contacts(prepare_state *state)
 	{
 		CHECK_FOR_INTERRUPTS();
 		SPI_cursor_fetch(portal, true, 10000);
+
 		if (SPI_processed == 0)
 			break;
 		for (uint64 row = 0; row < SPI_processed; row++)
@@ -873,6 +871,59 @@ first_of_customer(prepare_state *state, const char *external_id, size_t len)
 	return true;
 }
 
+/*
+ * The line as uploaded.  Text input cannot hold NUL bytes, so raw text is
+ * always valid.  The reader keeps at most max_record_size bytes of a
+ * malformed line; the whole line is still in the input, and a rejected
+ * line is kept whole.
+ */
+static void
+set_raw_line(prepare_state *state, const csv_record *record, Datum *values, bool *nulls)
+{
+	if (record->raw_truncated)
+	{
+		const char *start = state->content + record->offset;
+		size_t		avail = state->content_len - record->offset;
+		size_t		line_len = 0;
+
+		while (line_len < avail && start[line_len] != '\n' && start[line_len] != '\r')
+			line_len++;
+		values[COL_RAW_LINE] = PointerGetDatum(cstring_to_text_with_len(start, line_len));
+	}
+	else
+		values[COL_RAW_LINE] = PointerGetDatum(cstring_to_text_with_len(record->raw, record->raw_len));
+	nulls[COL_RAW_LINE] = false;
+}
+
+/*
+ * The text of a row returned: its raw line and its cleaned cells.  Built
+ * only for a row that is returned, not for a line left out as unchanged.
+ */
+static void
+set_row_text(prepare_state *state, const csv_record *record,
+			 const char *const cell[UPF_NFIELDS], const size_t cell_len[UPF_NFIELDS],
+			 upf_flag main_flag, Datum *values, bool *nulls)
+{
+	set_raw_line(state, record, values, nulls);
+	for (int f = 0; f < UPF_NFIELDS; f++)
+	{
+		if (f == UPF_IS_MAIN)
+		{
+			if (main_flag == UPF_FLAG_TRUE || main_flag == UPF_FLAG_FALSE)
+			{
+				values[COL_FIELDS + f] = BoolGetDatum(main_flag == UPF_FLAG_TRUE);
+				nulls[COL_FIELDS + f] = false;
+			}
+			continue;
+		}
+		if (cell[f] != NULL)
+		{
+			values[COL_FIELDS + f] = PointerGetDatum(cstring_to_text_with_len(cell[f], cell_len[f]));
+			nulls[COL_FIELDS + f] = false;
+		}
+	}
+}
+
 static void
 prepare_data_record(prepare_state *state, const csv_record *record)
 {
@@ -895,25 +946,6 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 	values[COL_LINE_NUMBER] = Int32GetDatum((int32) line);
 	nulls[COL_LINE_NUMBER] = false;
 
-	/*
-	 * Text input cannot hold NUL bytes, so raw text is always valid.  The
-	 * reader keeps at most max_record_size bytes of a malformed line; the
-	 * whole line is still in the input, and a rejected line is kept whole.
-	 */
-	if (record->raw_truncated)
-	{
-		const char *start = state->content + record->offset;
-		size_t		avail = state->content_len - record->offset;
-		size_t		line_len = 0;
-
-		while (line_len < avail && start[line_len] != '\n' && start[line_len] != '\r')
-			line_len++;
-		values[COL_RAW_LINE] = PointerGetDatum(cstring_to_text_with_len(start, line_len));
-	}
-	else
-		values[COL_RAW_LINE] = PointerGetDatum(cstring_to_text_with_len(record->raw, record->raw_len));
-	nulls[COL_RAW_LINE] = false;
-
 	if (record->status != CSVR_OK)
 	{
 		add_problem(problems, &nproblems, "malformed_csv", -1, false,
@@ -929,6 +961,7 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 		nulls[COL_FIRST_OF_CUSTOMER] = false;
 		state->data_records++;
 		state->failed_records++;
+		set_raw_line(state, record, values, nulls);
 		put_row(state, values, nulls);
 		return;
 	}
@@ -1136,24 +1169,6 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 		}
 	}
 
-	for (int f = 0; f < UPF_NFIELDS; f++)
-	{
-		if (f == UPF_IS_MAIN)
-		{
-			if (main_flag == UPF_FLAG_TRUE || main_flag == UPF_FLAG_FALSE)
-			{
-				values[COL_FIELDS + f] = BoolGetDatum(main_flag == UPF_FLAG_TRUE);
-				nulls[COL_FIELDS + f] = false;
-			}
-			continue;
-		}
-		if (cell[f] != NULL)
-		{
-			values[COL_FIELDS + f] = PointerGetDatum(cstring_to_text_with_len(cell[f], cell_len[f]));
-			nulls[COL_FIELDS + f] = false;
-		}
-	}
-
 	values[COL_ERRORS] = nproblems > 0 ? problems_jsonb(problems, nproblems) : state->no_problems;
 	nulls[COL_ERRORS] = false;
 	if (failed)
@@ -1218,6 +1233,7 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 									   quote_value(replaying->winner_email,
 												   strlen(replaying->winner_email)));
 			problem.hint = pstrdup("Mark one main contact per customer in the file.");
+			set_row_text(state, record, cell, cell_len, main_flag, values, nulls);
 			values[COL_FIELDS + UPF_IS_MAIN] = (Datum) 0;
 			nulls[COL_FIELDS + UPF_IS_MAIN] = true;
 			values[COL_ERRORS] = problems_jsonb(&problem, 1);
@@ -1229,6 +1245,8 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 			state->unchanged_lines++;
 			return;
 		}
+		else
+			set_row_text(state, record, cell, cell_len, main_flag, values, nulls);
 		put_row(state, values, nulls);
 	}
 	else if (!failed && main_flag == UPF_FLAG_TRUE)
@@ -1245,6 +1263,7 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 			values[COL_FIRST_OF_CUSTOMER] =
 				BoolGetDatum(first_of_customer(state, cell[UPF_EXTERNAL_ID],
 											   cell_len[UPF_EXTERNAL_ID]));
+		set_row_text(state, record, cell, cell_len, main_flag, values, nulls);
 		put_row(state, values, nulls);
 	}
 }
@@ -1310,6 +1329,7 @@ read_content(prepare_state *state, text *content)
 	upflow_check_file_size(len);
 	state->content = data;
 	state->content_len = len;
+
 	state->delimiter = state->options.delimiter ? state->options.delimiter
 		: csv_detect_delimiter(data, len);
 

@@ -236,6 +236,26 @@ upflow_unicode_normalize(bool compatibility, const char *s, size_t len, size_t *
 	if (i == len)
 		return s;
 
+	/*
+	 * Below U+0300 every character is NFC and none combines (the first
+	 * combining marks start there), so Latin-1 and Latin Extended text, most
+	 * accented names, is NFC as it is.  In UTF-8 such a string holds only
+	 * ASCII, lead bytes 0xC2 to 0xCB and continuation bytes.  Not for NFKC:
+	 * U+00A0, U+00B2 and others have compatibility forms.
+	 */
+	if (!compatibility)
+	{
+		for (; i < len; i++)
+		{
+			unsigned char b = (unsigned char) s[i];
+
+			if (b >= 0xCC || b == 0xC0 || b == 0xC1)
+				break;
+		}
+		if (i == len)
+			return s;
+	}
+
 	wide = palloc((len + 1) * sizeof(pg_wchar));
 	(void) pg_encoding_mb2wchar_with_len(PG_UTF8, s, wide, (int) len);
 	if (unicode_is_normalized_quickcheck(form, wide) == UNICODE_NORM_QC_YES)

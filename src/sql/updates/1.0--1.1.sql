@@ -149,6 +149,19 @@ CREATE TABLE upflow.import_undo (
 		REFERENCES upflow.import (organization_id, import_id) ON DELETE CASCADE
 );
 
+-- Compressed with lz4 where the server has it: pglz took 0.6 s of a
+-- 1M-line import to compress its ten arrays of created ids.
+DO $$
+BEGIN
+	IF EXISTS (SELECT FROM pg_catalog.pg_settings
+				WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
+		ALTER TABLE upflow.import_undo ALTER COLUMN row_ids SET COMPRESSION lz4,
+			ALTER COLUMN line_numbers SET COMPRESSION lz4,
+			ALTER COLUMN before SET COMPRESSION lz4, ALTER COLUMN after SET COMPRESSION lz4;
+	END IF;
+END
+$$;
+
 ALTER TABLE upflow.import_undo ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 CREATE POLICY import_undo_tenant ON upflow.import_undo
 	USING (organization_id = upflow.current_organization_id());
