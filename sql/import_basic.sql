@@ -49,3 +49,12 @@ BEGIN;
 SELECT status FROM upflow.upflow_import(1, E'Customer name;Client ID;Email\nNew;C-009;new@x.fr\n');
 ROLLBACK;
 SELECT count(*) AS rolled_back FROM upflow.customer WHERE external_id = 'C-009';
+
+-- The row an import returns is its stored history row, file included
+-- (apply_import returns it without reading the file back).
+BEGIN;
+CREATE TEMP TABLE returned AS SELECT * FROM upflow.upflow_import(1, :'file');
+SELECT r.file_content = :'file' AS returned_file,
+	   r = i AS returned_as_stored, r.status, r.unchanged_count
+  FROM returned r JOIN upflow.import i USING (organization_id, import_id);
+ROLLBACK;

@@ -725,15 +725,26 @@ BEGIN
 					  WHEN n_created + n_updated + n_unchanged + n_skipped = 0 THEN 'failed'
 					  ELSE 'partially_succeeded'
 				  END;
+	-- The row is returned without its file, which is apply_import.content:
+	-- RETURNING i.* read the whole file back (from a worker of a Citus
+	-- cluster, over the network: 0.13 s for a 6 MB file).
+	EXECUTE format($stmt$
 	UPDATE upflow.import i
-	   SET status = imp_status,
-		   finished_at = finished,
-		   line_count = n_lines, created_count = n_created, updated_count = n_updated,
-		   unchanged_count = n_unchanged, failed_count = n_failed, skipped_count = n_skipped,
-		   warning_count = n_warnings, undo_recorded = true,
-		   error = CASE WHEN imp_status = 'failed' THEN 'Every line of the file failed; see the errors.' END
-	 WHERE i.organization_id = p_org AND i.import_id = p_import
-	RETURNING i.* INTO imp;
+	   SET status = %3$L, finished_at = %4$L::timestamptz,
+		   line_count = %5$L, created_count = %6$L, updated_count = %7$L,
+		   unchanged_count = %8$L, failed_count = %9$L, skipped_count = %10$L,
+		   warning_count = %11$L, undo_recorded = true, error = %12$L
+	 WHERE i.organization_id = %1$L::bigint AND i.import_id = %2$L::bigint
+	RETURNING %13$s$stmt$,
+		p_org, p_import, imp_status, finished, n_lines, n_created, n_updated, n_unchanged,
+		n_failed, n_skipped, n_warnings,
+		CASE WHEN imp_status = 'failed' THEN 'Every line of the file failed; see the errors.' END,
+		(SELECT string_agg(CASE WHEN a.attname = 'file_content' THEN 'NULL::text'
+								ELSE 'i.' || quote_ident(a.attname) END, ', ' ORDER BY a.attnum)
+		   FROM pg_catalog.pg_attribute a
+		  WHERE a.attrelid = 'upflow.import'::regclass AND a.attnum > 0 AND NOT a.attisdropped))
+	  INTO imp;
+	imp.file_content := apply_import.content;
 
 	PERFORM upflow.end_import_progress();
 	RETURN imp;
