@@ -131,11 +131,18 @@ $started = time();
 while (time() - $started < 60)
 {
 	$log = slurp_file($node->logfile, $log_offset);
-	last if $log =~ /all server processes terminated; reinitializing/;
+	last if $log =~ /all server processes terminated; reinitializing.*database system is ready to accept connections/s;
 	usleep(100_000);
 }
-ok($node->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()'),
-	'the server accepts connections again');
+# (A psql started while the postmaster reinitializes can exit before it
+# reads its query: IPC::Run then dies of EPIPE.  Retried.)
+my $recovered = 0;
+for (my $try = 0; $try < 60 && !$recovered; $try++)
+{
+	$recovered = eval { $node->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()') };
+	usleep(500_000) unless $recovered;
+}
+ok($recovered, 'the server accepts connections again');
 $log = slurp_file($node->logfile, $log_offset);
 like($log, qr/server process \(PID $pid\) was terminated by signal 9/,
 	'the log shows the killed worker');
