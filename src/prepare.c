@@ -729,7 +729,6 @@ load_known_contacts(prepare_state *state)
 	{
 		CHECK_FOR_INTERRUPTS();
 		SPI_cursor_fetch(portal, true, 10000);
-
 		if (SPI_processed == 0)
 			break;
 		for (uint64 row = 0; row < SPI_processed; row++)
@@ -1219,6 +1218,15 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 	if (replaying)
 	{
 		/* A designation read again: it won, or a later line overrode it. */
+		if (replaying->winner_line == 0 && state->skip_unchanged && !replaying->revived &&
+			!failed && nproblems == 0 && !supersedes &&
+			!seen_lookup(state->seen, key)->repeated &&
+			line_unchanged(state, key, folded, cell, cell_len, main_flag))
+		{
+			state->unchanged_lines++;
+			return;
+		}
+		set_row_text(state, record, cell, cell_len, main_flag, values, nulls);
 		if (replaying->winner_line > 0)
 		{
 			line_problem problem;
@@ -1233,20 +1241,10 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 									   quote_value(replaying->winner_email,
 												   strlen(replaying->winner_email)));
 			problem.hint = pstrdup("Mark one main contact per customer in the file.");
-			set_row_text(state, record, cell, cell_len, main_flag, values, nulls);
 			values[COL_FIELDS + UPF_IS_MAIN] = (Datum) 0;
 			nulls[COL_FIELDS + UPF_IS_MAIN] = true;
 			values[COL_ERRORS] = problems_jsonb(&problem, 1);
 		}
-		else if (state->skip_unchanged && !replaying->revived && !failed && nproblems == 0 &&
-				 !supersedes && !seen_lookup(state->seen, key)->repeated &&
-				 line_unchanged(state, key, folded, cell, cell_len, main_flag))
-		{
-			state->unchanged_lines++;
-			return;
-		}
-		else
-			set_row_text(state, record, cell, cell_len, main_flag, values, nulls);
 		put_row(state, values, nulls);
 	}
 	else if (!failed && main_flag == UPF_FLAG_TRUE)
@@ -1329,7 +1327,6 @@ read_content(prepare_state *state, text *content)
 	upflow_check_file_size(len);
 	state->content = data;
 	state->content_len = len;
-
 	state->delimiter = state->options.delimiter ? state->options.delimiter
 		: csv_detect_delimiter(data, len);
 

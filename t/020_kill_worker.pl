@@ -135,12 +135,14 @@ while (time() - $started < 60)
 	usleep(100_000);
 }
 # (A psql started while the postmaster reinitializes can exit before it
-# reads its query: IPC::Run then dies of EPIPE.  Retried.)
-my $recovered = 0;
-for (my $try = 0; $try < 60 && !$recovered; $try++)
+# reads its query: IPC::Run then dies of EPIPE.  Retried when it died, not
+# when the poll answered or timed out.)
+my $recovered;
+for (my $try = 0; $try < 60; $try++)
 {
 	$recovered = eval { $node->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()') };
-	usleep(500_000) unless $recovered;
+	last if defined $recovered;
+	usleep(500_000);
 }
 ok($recovered, 'the server accepts connections again');
 $log = slurp_file($node->logfile, $log_offset);
