@@ -28,7 +28,7 @@ GRANT USAGE ON SEQUENCE upflow.customer_customer_id_seq, upflow.contact_contact_
 -- The internal functions the public ones call (not executable by PUBLIC).
 GRANT EXECUTE ON FUNCTION upflow.organization_for_import(bigint, boolean),
 	upflow.import_organization(bigint), upflow.take_import_lock(bigint, boolean),
-	upflow.tables_distributed(), upflow.insert_rows(regclass, text, text),
+	upflow.tables_distributed(), upflow.insert_rows(bigint, regclass, text, text),
 	upflow.decode_upload(bigint, bytea, jsonb),
 	upflow.store_import(bigint, text, text, jsonb, text, bigint, jsonb, text),
 	upflow.import_text(bigint, text, text, jsonb, text, bigint, jsonb),
@@ -42,10 +42,9 @@ GRANT EXECUTE ON FUNCTION upflow.organization_for_import(bigint, boolean),
 	upflow.mapping_for_file(bigint, text, jsonb, jsonb),
 	upflow.save_mapping(bigint, text, text, jsonb, jsonb),
 	upflow.insert_created_rows(bigint, bigint, regclass, text, text, text, text),
-	upflow.record_created_ids(bigint, bigint, text, bigint[]),
 	upflow.record_changed_rows(bigint, bigint, bigint[], bigint[]),
 	upflow.plan_revert(bigint, bigint, boolean, boolean), upflow.revert_options(jsonb),
 	upflow.import_to_revert(bigint, bigint), upflow.apply_revert(bigint, bigint, boolean, bigint),
 	upflow.revert_problem_message(text, text, text, text, text, text, jsonb, jsonb, bigint),
 	upflow.copy_contacts(text, bigint, bigint[], bigint[]), upflow.copy_customers(text, bigint, bigint[]),
-	upflow.insert_routed(regclass, text, text), upflow.check_member(bigint, bigint, text, text) TO :"app_role";
+	upflow.insert_routed(bigint, regclass, text, text, bigint, text), upflow.check_member(bigint, bigint, text, text) TO :"app_role";

@@ -56,9 +56,10 @@
 --     tenant's tables are sent with their values written in (Citus plans
 --     such a join only without parameters).  New rows reach the shard as
 --     one INSERT ... SELECT that reads them from a Citus intermediate
---     result (upflow.insert_routed, broadcast_intermediate_result: sent to
---     every worker): an INSERT ... SELECT from a coordinator table would
---     be a COPY, which row-level security refuses.  Tested with the shards
+--     result (upflow.insert_routed: a materialized CTE, which Citus sends
+--     to the worker holding the shard only): an INSERT ... SELECT from a
+--     coordinator table would be a COPY, which row-level security
+--     refuses.  Tested with the shards
 --     on the workers (the coordinator holding none).
 --   * The queue worker (CALL upflow.run_import_queue()) reads every
 --     organization's pending imports (one query over all shards), then

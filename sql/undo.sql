@@ -173,5 +173,26 @@ INSERT INTO upflow.import_undo (organization_id, import_id, kind, row_id)
 VALUES (1, :new_customer_import, 'contact_changed', 1);
 RESET upflow.organization_id;
 RESET ROLE;
+
+-- The form the writes of an import take on Citus (insert_routed), run on
+-- one server: the ids drawn in the rows' order, their undo row written by
+-- the same statement, and a row of another organization refused.
+BEGIN;
+CREATE TEMP TABLE routed_line (line_number integer, external_id text, name text);
+INSERT INTO routed_line VALUES (2, 'R2', 'Second'), (1, 'R1', 'First'), (3, 'R3', 'Third');
+SELECT upflow.insert_routed(2, 'upflow.customer', 'organization_id, external_id, name',
+	'SELECT 2::bigint AS organization_id, l.external_id, l.name FROM pg_temp.routed_line l ORDER BY l.line_number',
+	:tenant_import, 'customers_created') AS inserted;
+SELECT c.external_id, c.name, c.customer_id - min(c.customer_id) OVER () AS drawn
+  FROM upflow.customer c WHERE c.organization_id = 2 AND c.external_id LIKE 'R_' ORDER BY c.customer_id;
+SELECT u.kind, u.row_ids = array_agg(c.customer_id ORDER BY c.customer_id) AS ids_recorded,
+	   u.row_id = min(c.customer_id) AS keyed_by_first
+  FROM upflow.import_undo u, upflow.customer c
+ WHERE u.organization_id = 2 AND u.import_id = :tenant_import AND u.kind = 'customers_created'
+   AND c.organization_id = 2 AND c.external_id LIKE 'R_' AND c.customer_id = ANY (u.row_ids)
+ GROUP BY u.kind, u.row_ids, u.row_id;
+SELECT upflow.insert_routed(2, 'upflow.customer', 'organization_id, external_id, name',
+	'SELECT 1::bigint AS organization_id, ''R4'' AS external_id, ''Fourth'' AS name');
+ROLLBACK;
 DROP OWNED BY regress_undo_app;
 DROP ROLE regress_undo_app;

@@ -305,7 +305,7 @@ is_deeply(
 			  insert_rows decode_upload store_import import_text submit_text apply_import
 			  stage_import_lines prepare_import_lines prepare_changed_lines unchanged_line_count
 			  start_import_progress end_import_progress notify_import_finished import_summary
-			  mapping_for_file save_mapping insert_created_rows record_created_ids record_changed_rows
+			  mapping_for_file save_mapping insert_created_rows record_changed_rows
 			  plan_revert revert_options import_to_revert apply_revert revert_problem_message
 			  copy_contacts copy_customers insert_routed check_member)),
 	],

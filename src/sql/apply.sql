@@ -698,7 +698,7 @@ BEGIN
 	 WHERE r.action = 'skipped'
 	) x
 	 ORDER BY x.line_number NULLS FIRST, x.source, x.ordinal;
-	PERFORM upflow.insert_rows('upflow.import_error',
+	PERFORM upflow.insert_rows(p_org, 'upflow.import_error',
 		'organization_id, import_id, line_number, severity, code, field, message, hint, raw_line',
 		format($q$SELECT %L::bigint AS organization_id, %L::bigint AS import_id, p.line_number, p.severity, p.code, p.field, p.message, p.hint, p.raw_line
 					FROM pg_temp.upflow_import_problem p ORDER BY p.ordinal$q$, p_org, p_import));

@@ -227,26 +227,32 @@ COMMENT ON FUNCTION upflow.check_member(bigint, bigint, text, text) IS
 'ERROR unless the member is one of the organization''s (nothing to check for NULL)';
 
 -- On Citus, INSERT INTO target (columns) rows, where rows is a SELECT over
--- the import's temporary tables (its constants written in), as one
--- statement Citus pushes down whole to the organization's shard.  From a
--- temporary table, Citus would pull the rows and COPY them into the shard,
--- which row-level security refuses; as multi-row INSERT ... VALUES it
--- parses, deparses and has the worker parse every value again (2.9 s for
--- 50,000 contacts).  Here the rows go to the workers as a Citus
--- intermediate result (broadcast_intermediate_result: binary COPY into a
--- file of the transaction, no table, no row-level security), and the
--- INSERT reads it beside the organization's row of upflow.organization,
--- a colocated table filtered on its distribution column: a router
--- statement the worker runs alone (0.7 s, as on one server).
+-- the import's temporary tables (its constants written in) and every row
+-- is of the organization organization_id, as statements Citus runs on the
+-- one worker holding the organization's shard.  From a temporary table,
+-- Citus would pull the rows and COPY them into the shard, which row-level
+-- security refuses; as multi-row INSERT ... VALUES it parses, deparses and
+-- has the worker parse every value again (2.9 s for 50,000 contacts).
+-- Here the rows are a materialized CTE, which Citus computes on the
+-- coordinator and sends, as an intermediate result (binary COPY into a
+-- file of the transaction: no table, no row-level security), to the node
+-- that needs it only; the INSERT reads it beside the organization's row of
+-- upflow.organization, a colocated table filtered on its distribution
+-- column: a router statement the worker runs alone.  (The rows in a
+-- temporary table first, then broadcast_intermediate_result to every
+-- worker, took 0.15 s more for 50,000 contacts.)
 --
--- The target's identity column, when columns leaves it out, is drawn here
--- with nextval, in the rows' order, as an INSERT on one server draws it
--- (on a worker the sequence has another range).  Returns the ids in rows
--- of 25,000 (the undo rows of insert_created_rows), or one row with NULL
--- ids for a table without identity column; nothing when there are no
--- rows.  Every row must carry one organization_id (columns must name it).
-CREATE OR REPLACE FUNCTION upflow.insert_routed(target regclass, columns text, rows text)
-RETURNS TABLE (ids bigint[], row_count bigint)
+-- The target's identity column, when columns leaves it out, is drawn in
+-- the CTE with nextval, in the rows' order, as an INSERT on one server
+-- draws it (on a worker the sequence has another range).  With
+-- undo_import_id, the ids drawn are also written, in the same statement,
+-- as undo rows of kind undo_kind for that import, in chunks of 100,000 as
+-- on one server (insert_created_rows).  Returns the number of rows.
+CREATE OR REPLACE FUNCTION upflow.insert_routed(organization_id bigint, target regclass,
+												columns text, rows text,
+												undo_import_id bigint DEFAULT NULL,
+												undo_kind text DEFAULT NULL)
+RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $function$
@@ -254,10 +260,8 @@ DECLARE
 	names text[] := ARRAY(SELECT btrim(c) FROM unnest(string_to_array(columns, ',')) c);
 	id_column text;
 	value_columns text[];
-	value_types text[];
-	first_org bigint;
-	last_org bigint;
-	result_name text := 'upflow_rows_' || md5(random()::text);
+	row_count bigint;
+	other_organizations bigint;
 BEGIN
 	IF NOT 'organization_id' = ANY (names) THEN
 		RAISE EXCEPTION 'insert_routed: columns must name organization_id';
@@ -266,75 +270,74 @@ BEGIN
 	  FROM pg_attribute a
 	 WHERE a.attrelid = target AND a.attidentity <> '' AND NOT a.attisdropped
 	   AND a.attname <> ALL (names);
-	SELECT array_agg(a.attname::text ORDER BY n.ordinality),
-		   array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY n.ordinality)
-	  INTO value_columns, value_types
-	  FROM unnest(names) WITH ORDINALITY AS n(name, ordinality)
-	  JOIN pg_attribute a ON a.attrelid = target AND a.attname = n.name AND NOT a.attisdropped
-	 WHERE n.name <> 'organization_id';
-	IF cardinality(value_columns) <> cardinality(names) - 1 THEN
-		RAISE EXCEPTION 'insert_routed: % has not every column of %', target, columns;
+	IF undo_import_id IS NOT NULL AND id_column IS NULL THEN
+		RAISE EXCEPTION 'insert_routed: % has no identity column to record', target;
 	END IF;
+	value_columns := array_remove(names, 'organization_id');
 	IF id_column IS NOT NULL THEN
 		value_columns := ARRAY[id_column] || value_columns;
-		value_types := ARRAY['bigint'] || value_types;
 	END IF;
 
-	IF to_regclass('pg_temp.upflow_routed_rows') IS NOT NULL THEN
-		DROP TABLE pg_temp.upflow_routed_rows;
+	-- The organization_id of rows is checked, not written: every row takes
+	-- the organization's own (the statement fails, and with it the
+	-- transaction, when a row names another).
+	EXECUTE format($stmt$
+	WITH "upflow rows" AS MATERIALIZED (
+		SELECT %1$s s.* FROM (%2$s) s
+	), "upflow insert" AS (
+		INSERT INTO %3$s AS t (organization_id, %4$s)
+		SELECT o.organization_id, %5$s
+		  FROM upflow.organization o, "upflow rows" r
+		 WHERE o.organization_id = %6$L::bigint
+	)%7$s$stmt$,
+		CASE WHEN id_column IS NULL THEN ''
+			 ELSE format('nextval(%L::regclass) AS %I,',
+						 pg_get_serial_sequence(target::text, id_column), id_column) END,
+		rows, target,
+		(SELECT string_agg(quote_ident(c), ', ' ORDER BY i)
+		   FROM unnest(value_columns) WITH ORDINALITY AS u(c, i)),
+		(SELECT string_agg('r.' || quote_ident(c), ', ' ORDER BY i)
+		   FROM unnest(value_columns) WITH ORDINALITY AS u(c, i)),
+		organization_id,
+		-- (The rows counted and checked in the pass that makes the undo
+		-- rows: each pass reads the whole intermediate result.)
+		CASE WHEN undo_import_id IS NULL THEN format($count$
+	SELECT count(*), count(*) FILTER (WHERE r.organization_id IS DISTINCT FROM %L::bigint)
+	  FROM "upflow rows" r$count$, organization_id)
+		ELSE format($undo$, "upflow undo rows" AS MATERIALIZED (
+		SELECT min(c.id) AS row_id, array_agg(c.id ORDER BY c.id) AS row_ids,
+			   count(*) FILTER (WHERE c.organization_id IS DISTINCT FROM %4$L::bigint) AS others
+		  FROM (SELECT r.%1$I AS id, r.organization_id,
+					   (row_number() OVER (ORDER BY r.%1$I) - 1) / 100000 AS chunk
+				  FROM "upflow rows" r) c
+		 GROUP BY c.chunk
+	), "upflow undo" AS (
+		INSERT INTO upflow.import_undo AS u (organization_id, import_id, kind, row_id, row_ids)
+		SELECT o.organization_id, %2$L::bigint, %3$L, d.row_id, d.row_ids
+		  FROM upflow.organization o, "upflow undo rows" d
+		 WHERE o.organization_id = %4$L::bigint
+	)
+	SELECT coalesce(sum(cardinality(d.row_ids)), 0), coalesce(sum(d.others), 0)
+	  FROM "upflow undo rows" d$undo$, id_column, undo_import_id, undo_kind, organization_id) END)
+	INTO row_count, other_organizations;
+	IF other_organizations > 0 THEN
+		RAISE EXCEPTION 'insert_routed: rows of another organization than %', organization_id;
 	END IF;
-	EXECUTE format('CREATE TEMP TABLE upflow_routed_rows ON COMMIT DROP AS
-					SELECT row_number() OVER () AS "upflow ordinal", s.*%s FROM (%s) s',
-				   CASE WHEN id_column IS NULL THEN ''
-						ELSE format(', nextval(%L::regclass) AS %I',
-									pg_get_serial_sequence(target::text, id_column), id_column) END,
-				   rows);
-	EXECUTE 'SELECT min(organization_id), max(organization_id), count(*) FROM pg_temp.upflow_routed_rows'
-	   INTO first_org, last_org, row_count;
-	IF row_count = 0 THEN
-		RETURN;
-	END IF;
-	IF first_org IS DISTINCT FROM last_org THEN
-		RAISE EXCEPTION 'insert_routed: rows of several organizations';
-	END IF;
-
-	EXECUTE format('SELECT broadcast_intermediate_result(%L, %L)', result_name,
-				   format('SELECT %s FROM pg_temp.upflow_routed_rows ORDER BY "upflow ordinal"',
-						  (SELECT string_agg(format('%I::%s', c, t), ', ' ORDER BY i)
-							 FROM unnest(value_columns, value_types) WITH ORDINALITY AS u(c, t, i))));
-	EXECUTE format('INSERT INTO %s (organization_id, %s)
-					SELECT o.organization_id, r.* FROM upflow.organization o,
-						   read_intermediate_result(%L, ''binary'') AS r(%s)
-					 WHERE o.organization_id = %L::bigint',
-				   target,
-				   (SELECT string_agg(quote_ident(c), ', ' ORDER BY i)
-					  FROM unnest(value_columns) WITH ORDINALITY AS u(c, i)),
-				   result_name,
-				   (SELECT string_agg(format('%I %s', c, t), ', ' ORDER BY i)
-					  FROM unnest(value_columns, value_types) WITH ORDINALITY AS u(c, t, i)),
-				   first_org);
-
-	IF id_column IS NULL THEN
-		ids := NULL;
-		RETURN NEXT;
-		RETURN;
-	END IF;
-	RETURN QUERY EXECUTE format('SELECT array_agg(r.%1$I ORDER BY r."upflow ordinal"), count(*)
-								   FROM pg_temp.upflow_routed_rows r
-								  GROUP BY (r."upflow ordinal" - 1) / 25000
-								  ORDER BY min(r."upflow ordinal")', id_column);
+	RETURN row_count;
 END
 $function$;
 
-REVOKE ALL ON FUNCTION upflow.insert_routed(regclass, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION upflow.insert_routed(bigint, regclass, text, text, bigint, text) FROM PUBLIC;
 
-COMMENT ON FUNCTION upflow.insert_routed(regclass, text, text) IS
-'On Citus, insert the rows of a query over temporary tables with one statement pushed down to the organization''s shard (the rows sent as an intermediate result); returns the identity values drawn';
+COMMENT ON FUNCTION upflow.insert_routed(bigint, regclass, text, text, bigint, text) IS
+'On Citus, insert an organization''s rows of a query over temporary tables with statements run on its shard''s worker (the rows sent there as an intermediate result), and optionally the undo rows of the ids drawn';
 
 -- INSERT INTO target (columns) rows, where rows is a SELECT over the
--- import's temporary tables (its constants written in): on one server,
--- one INSERT ... SELECT; on Citus, insert_routed.
-CREATE OR REPLACE FUNCTION upflow.insert_rows(target regclass, columns text, rows text)
+-- import's temporary tables (its constants written in) whose rows are all
+-- of the organization organization_id: on one server, one INSERT ...
+-- SELECT; on Citus, insert_routed.
+CREATE OR REPLACE FUNCTION upflow.insert_rows(organization_id bigint, target regclass,
+											  columns text, rows text)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -347,12 +350,11 @@ BEGIN
 		GET DIAGNOSTICS inserted = ROW_COUNT;
 		RETURN inserted;
 	END IF;
-	SELECT coalesce(sum(r.row_count), 0) INTO inserted FROM upflow.insert_routed(target, columns, rows) r;
-	RETURN inserted;
+	RETURN upflow.insert_routed(organization_id, target, columns, rows);
 END
 $function$;
 
-REVOKE ALL ON FUNCTION upflow.insert_rows(regclass, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION upflow.insert_rows(bigint, regclass, text, text) FROM PUBLIC;
 
-COMMENT ON FUNCTION upflow.insert_rows(regclass, text, text) IS
-'Insert the rows of a query into a table: one INSERT ... SELECT, or on Citus one pushed down to the shard (insert_routed)';
+COMMENT ON FUNCTION upflow.insert_rows(bigint, regclass, text, text) IS
+'Insert an organization''s rows of a query into a table: one INSERT ... SELECT, or on Citus statements run on its shard (insert_routed)';

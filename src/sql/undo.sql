@@ -86,7 +86,6 @@ AS $function$
 DECLARE
 	p_org constant bigint := insert_created_rows.organization_id;
 	p_import constant bigint := insert_created_rows.import_id;
-	routed record;
 	inserted bigint := 0;
 BEGIN
 	IF NOT upflow.tables_distributed() THEN
@@ -105,14 +104,8 @@ BEGIN
 		RETURN inserted;
 	END IF;
 
-	-- Citus: pushed down to the shard; the ids it drew on the coordinator
-	-- are undo rows of 25,000.
-	FOR routed IN SELECT * FROM upflow.insert_routed(target, columns, rows)
-	LOOP
-		PERFORM upflow.record_created_ids(p_org, p_import, kind, routed.ids);
-		inserted := inserted + routed.row_count;
-	END LOOP;
-	RETURN inserted;
+	-- Citus: the rows and their undo rows written on the shard's worker.
+	RETURN upflow.insert_routed(p_org, target, columns, rows, p_import, kind);
 END
 $function$;
 
@@ -120,29 +113,6 @@ REVOKE ALL ON FUNCTION upflow.insert_created_rows(bigint, bigint, regclass, text
 
 COMMENT ON FUNCTION upflow.insert_created_rows(bigint, bigint, regclass, text, text, text, text) IS
 'insert_rows, keeping the ids of the rows created in upflow.import_undo for the import''s undo';
-
-CREATE OR REPLACE FUNCTION upflow.record_created_ids(organization_id bigint, import_id bigint,
-													 kind text, ids bigint[])
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $function$
-BEGIN
-	IF cardinality(ids) > 0 THEN
-		-- Literals: Citus routes the statement by them.
-		EXECUTE format($stmt$
-		INSERT INTO upflow.import_undo (organization_id, import_id, kind, row_id, row_ids)
-		VALUES (%L::bigint, %L::bigint, %L, %L::bigint, %L::bigint[])$stmt$,
-			record_created_ids.organization_id, record_created_ids.import_id, kind,
-			(SELECT min(i) FROM unnest(ids) i), ids);
-	END IF;
-END
-$function$;
-
-REVOKE ALL ON FUNCTION upflow.record_created_ids(bigint, bigint, text, bigint[]) FROM PUBLIC;
-
-COMMENT ON FUNCTION upflow.record_created_ids(bigint, bigint, text, bigint[]) IS
-'Write one undo row holding the ids of rows an import created';
 
 -- The changed rows' before-images.  contacts: the contacts the import
 -- locked (pg_temp.upflow_import_before holds them as they were then);
@@ -666,7 +636,7 @@ BEGIN
 	END IF;
 
 	-- Problems: what was kept, what was gone.
-	PERFORM upflow.insert_rows('upflow.import_error',
+	PERFORM upflow.insert_rows(p_org, 'upflow.import_error',
 		'organization_id, import_id, line_number, severity, code, field, message, hint',
 		format($q$SELECT %L::bigint AS organization_id, %L::bigint AS import_id, p.line_number,
 						 CASE WHEN p.action = 'gone' OR p.reason = 'customer_has_contacts' THEN 'warning' ELSE 'error' END AS severity,
