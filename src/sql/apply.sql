@@ -64,6 +64,7 @@ DECLARE
 	n_updated integer;
 	n_unchanged integer;
 	n_failed integer;
+	any_problem boolean;
 	n_skipped integer;
 	n_warnings integer;
 	violated text;
@@ -369,49 +370,74 @@ BEGIN
 			 ELSE 'LEFT JOIN pg_temp.upflow_import_member m ON m.email = lower(l.account_manager_email)' END,
 		customer_table, contact_table);
 
+	-- What the lines do, in one pass over them: the keys of the row locks
+	-- below, the counts of the actions, whether any line has a problem.
+	--
 	-- A value that differs from the stored one only as an export and a
 	-- re-import clean it (blanks, a spreadsheet mark, decomposed accents)
 	-- is not written: the stored value is kept, with the warning
 	-- stored_value_kept.  Only an updated line can hold one (the value
-	-- looked changed); decided on the working table alone: computed in the
-	-- statement above, which joins a temporary table with distributed
-	-- tables, it crashed the Citus 12.1 coordinator (signal 11, the Citus
-	-- suite's first import).
-	UPDATE upflow_import_result r
-	   SET kept_first_name = k.kept_first_name, kept_family_name = k.kept_family_name,
-		   kept_phone = k.kept_phone, kept_position = k.kept_position,
-		   set_first_name = k.set_first_name, set_family_name = k.set_family_name,
-		   set_phone = k.set_phone, set_position = k.set_position,
-		   contact_changes = k.contact_changes,
-		   action = CASE WHEN k.contact_changes OR r.manager_changes THEN r.action ELSE 'unchanged' END,
-		   has_problem = true
-	  FROM (SELECT y.*,
-				   (y.set_first_name AND y.first_name IS DISTINCT FROM y.old_first_name)
-				   OR (y.set_family_name AND y.family_name IS DISTINCT FROM y.old_family_name)
-				   OR (y.set_phone AND y.phone IS DISTINCT FROM y.old_phone)
-				   OR (y.set_position AND y.position IS DISTINCT FROM y.old_position)
-				   OR (y.set_main AND y.is_main IS DISTINCT FROM y.old_is_main) AS contact_changes
-			  FROM (SELECT x.line_number, x.first_name, x.old_first_name, x.family_name, x.old_family_name,
-						   x.phone, x.old_phone, x.position, x.old_position,
-						   x.set_main, x.is_main, x.old_is_main,
-						   x.kept_first_name, x.kept_family_name, x.kept_phone, x.kept_position,
-						   x.set_first_name AND NOT x.kept_first_name AS set_first_name,
-						   x.set_family_name AND NOT x.kept_family_name AS set_family_name,
-						   x.set_phone AND NOT x.kept_phone AS set_phone,
-						   x.set_position AND NOT x.kept_position AS set_position
-					  FROM (SELECT w.*,
-								   w.set_first_name AND upflow.same_once_cleaned(w.first_name, w.old_first_name) AS kept_first_name,
-								   w.set_family_name AND upflow.same_once_cleaned(w.family_name, w.old_family_name) AS kept_family_name,
-								   w.set_phone AND upflow.same_once_cleaned(w.phone, w.old_phone) AS kept_phone,
-								   w.set_position AND upflow.same_once_cleaned(w.position, w.old_position) AS kept_position
-							  FROM (SELECT v.line_number, v.first_name, v.old_first_name, v.family_name,
-										   v.old_family_name, v.phone, v.old_phone, v.position, v.old_position,
-										   v.set_first_name, v.set_family_name, v.set_phone, v.set_position,
-										   v.set_main, v.is_main, v.old_is_main
-									  FROM upflow_import_result v
-									 WHERE v.action = 'updated' AND v.contact_changes) w) x
-					 WHERE x.kept_first_name OR x.kept_family_name OR x.kept_phone OR x.kept_position) y) k
-	 WHERE r.line_number = k.line_number;
+	-- looked changed): the UPDATE in the loop runs only when there are
+	-- updated lines, and the pass again when it changed one.  Decided on
+	-- the working table alone: computed in the statement above, which
+	-- joins a temporary table with distributed tables, it crashed the
+	-- Citus 12.1 coordinator (signal 11, the Citus suite's first import).
+	FOR pass IN 1..2 LOOP
+		SELECT coalesce(array_agg(DISTINCT r.customer_id) FILTER (WHERE r.customer_id IS NOT NULL
+																   AND r.set_main AND r.is_main
+																   AND r.action IN ('created', 'updated')), '{}'),
+			   coalesce(array_agg(DISTINCT r.customer_id) FILTER (WHERE r.customer_id IS NOT NULL
+																   AND ((r.set_main AND r.is_main
+																		 AND r.action IN ('created', 'updated'))
+																		OR r.manager_changes)), '{}'),
+			   coalesce(array_agg(r.contact_id) FILTER (WHERE r.customer_id IS NOT NULL
+														 AND r.action = 'updated' AND r.contact_changes), '{}'),
+			   count(*) FILTER (WHERE r.action = 'created'),
+			   count(*) FILTER (WHERE r.action = 'updated'),
+			   count(*) FILTER (WHERE r.action = 'failed'),
+			   count(*) FILTER (WHERE r.action = 'skipped'),
+			   coalesce(bool_or(r.has_problem), false)
+		  INTO main_customers, lock_customers, update_contacts,
+			   n_created, n_updated, n_failed, n_skipped, any_problem
+		  FROM upflow_import_result r;
+		EXIT WHEN pass = 2 OR n_updated = 0;
+		UPDATE upflow_import_result r
+		   SET kept_first_name = k.kept_first_name, kept_family_name = k.kept_family_name,
+			   kept_phone = k.kept_phone, kept_position = k.kept_position,
+			   set_first_name = k.set_first_name, set_family_name = k.set_family_name,
+			   set_phone = k.set_phone, set_position = k.set_position,
+			   contact_changes = k.contact_changes,
+			   action = CASE WHEN k.contact_changes OR r.manager_changes THEN r.action ELSE 'unchanged' END,
+			   has_problem = true
+		  FROM (SELECT y.*,
+					   (y.set_first_name AND y.first_name IS DISTINCT FROM y.old_first_name)
+					   OR (y.set_family_name AND y.family_name IS DISTINCT FROM y.old_family_name)
+					   OR (y.set_phone AND y.phone IS DISTINCT FROM y.old_phone)
+					   OR (y.set_position AND y.position IS DISTINCT FROM y.old_position)
+					   OR (y.set_main AND y.is_main IS DISTINCT FROM y.old_is_main) AS contact_changes
+				  FROM (SELECT x.line_number, x.first_name, x.old_first_name, x.family_name, x.old_family_name,
+							   x.phone, x.old_phone, x.position, x.old_position,
+							   x.set_main, x.is_main, x.old_is_main,
+							   x.kept_first_name, x.kept_family_name, x.kept_phone, x.kept_position,
+							   x.set_first_name AND NOT x.kept_first_name AS set_first_name,
+							   x.set_family_name AND NOT x.kept_family_name AS set_family_name,
+							   x.set_phone AND NOT x.kept_phone AS set_phone,
+							   x.set_position AND NOT x.kept_position AS set_position
+						  FROM (SELECT w.*,
+									   w.set_first_name AND upflow.same_once_cleaned(w.first_name, w.old_first_name) AS kept_first_name,
+									   w.set_family_name AND upflow.same_once_cleaned(w.family_name, w.old_family_name) AS kept_family_name,
+									   w.set_phone AND upflow.same_once_cleaned(w.phone, w.old_phone) AS kept_phone,
+									   w.set_position AND upflow.same_once_cleaned(w.position, w.old_position) AS kept_position
+								  FROM (SELECT v.line_number, v.first_name, v.old_first_name, v.family_name,
+											   v.old_family_name, v.phone, v.old_phone, v.position, v.old_position,
+											   v.set_first_name, v.set_family_name, v.set_phone, v.set_position,
+											   v.set_main, v.is_main, v.old_is_main
+										  FROM upflow_import_result v
+										 WHERE v.action = 'updated' AND v.contact_changes) w) x
+						 WHERE x.kept_first_name OR x.kept_family_name OR x.kept_phone OR x.kept_position) y) k
+		 WHERE r.line_number = k.line_number;
+		EXIT WHEN NOT FOUND;
+	END LOOP;
 
 	/*
 	 * Row locks, all taken before the first write, in an order that cannot
@@ -427,15 +453,6 @@ BEGIN
 	 * while it waits for another, so an edit that locks contacts in any
 	 * order may wait for the import, but never deadlocks with it.
 	 */
-	SELECT coalesce(array_agg(DISTINCT r.customer_id) FILTER (WHERE r.set_main AND r.is_main
-															   AND r.action IN ('created', 'updated')), '{}'),
-		   coalesce(array_agg(DISTINCT r.customer_id) FILTER (WHERE (r.set_main AND r.is_main
-																	  AND r.action IN ('created', 'updated'))
-															  OR r.manager_changes), '{}'),
-		   coalesce(array_agg(r.contact_id) FILTER (WHERE r.action = 'updated' AND r.contact_changes), '{}')
-	  INTO main_customers, lock_customers, update_contacts
-	  FROM upflow_import_result r
-	 WHERE r.customer_id IS NOT NULL;
 	IF cardinality(lock_customers) > 0 THEN
 		EXECUTE format($stmt$
 		SELECT count(*) FROM (SELECT FROM upflow.customer c
@@ -482,6 +499,9 @@ BEGIN
 			-- for a customer that had none, makes the promotion below fail
 			-- on the unique index, and the next attempt replaces it too (the
 			-- latest designation wins).
+			-- (Each write only when it has rows to write: a statement that
+			-- finds none still reads every line of the file.)
+			IF cardinality(wanted_contacts) > 0 THEN
 			EXECUTE format($stmt$
 			UPDATE upflow.contact ct
 			   SET is_main = false, updated_at = now(), last_import_id = %2$L::bigint
@@ -490,8 +510,10 @@ BEGIN
 			   AND r.action IN ('created', 'updated') AND r.set_main AND r.is_main
 			   AND ct.contact_id IS DISTINCT FROM r.contact_id
 			   AND ct.contact_id = ANY (%3$L::bigint[])$stmt$, p_org, p_import, wanted_contacts);
+			END IF;
 
 			-- Existing contacts: only the fields the line may and does set.
+			IF cardinality(update_contacts) > 0 THEN
 			EXECUTE format($stmt$
 			UPDATE upflow.contact ct
 			   SET first_name = CASE WHEN r.set_first_name THEN r.first_name ELSE ct.first_name END,
@@ -504,6 +526,7 @@ BEGIN
 			  FROM pg_temp.upflow_import_result r
 			 WHERE ct.organization_id = %1$L::bigint AND ct.contact_id = r.contact_id
 			   AND r.action = 'updated' AND r.contact_changes$stmt$, p_org, p_import);
+			END IF;
 
 			-- New contacts (their ids kept for the undo).
 			PERFORM upflow.insert_created_rows(p_org, p_import, 'upflow.contact',
@@ -594,7 +617,7 @@ BEGIN
 	-- prepare_contacts found, then those found against the tables.
 	-- Most imports have few problems: look for them only if there are.
 	IF ignored_message <> '' OR footer IS NOT NULL
-	   OR EXISTS (SELECT FROM upflow_import_result r WHERE r.has_problem) THEN
+	   OR any_problem THEN
 	IF to_regclass('pg_temp.upflow_import_problem') IS NOT NULL THEN
 		DROP TABLE pg_temp.upflow_import_problem;
 	END IF;
@@ -704,12 +727,6 @@ BEGIN
 					FROM pg_temp.upflow_import_problem p ORDER BY p.ordinal$q$, p_org, p_import));
 	END IF;
 
-	SELECT count(*) FILTER (WHERE r.action = 'created'),
-		   count(*) FILTER (WHERE r.action = 'updated'),
-		   count(*) FILTER (WHERE r.action = 'failed'),
-		   count(*) FILTER (WHERE r.action = 'skipped')
-	  INTO n_created, n_updated, n_failed, n_skipped
-	  FROM upflow_import_result r;
 	n_unchanged := n_lines - n_created - n_updated - n_failed - n_skipped;
 
 	SELECT count(*) INTO n_warnings FROM upflow.import_error e

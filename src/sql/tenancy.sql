@@ -305,19 +305,19 @@ BEGIN
 	SELECT count(*), count(*) FILTER (WHERE r.organization_id IS DISTINCT FROM %L::bigint)
 	  FROM "upflow rows" r$count$, organization_id)
 		ELSE format($undo$, "upflow undo rows" AS MATERIALIZED (
-		SELECT min(c.id) AS row_id, array_agg(c.id ORDER BY c.id) AS row_ids,
-			   count(*) FILTER (WHERE c.organization_id IS DISTINCT FROM %4$L::bigint) AS others
-		  FROM (SELECT r.%1$I AS id, r.organization_id,
-					   (row_number() OVER (ORDER BY r.%1$I) - 1) / 100000 AS chunk
-				  FROM "upflow rows" r) c
-		 GROUP BY c.chunk
+		SELECT a.ids[1 + s.chunk * 100000] AS row_id,
+			   a.ids[1 + s.chunk * 100000 : (s.chunk + 1) * 100000] AS row_ids, a.others
+		  FROM (SELECT array_agg(r.%1$I ORDER BY r.%1$I) AS ids,
+					   count(*) FILTER (WHERE r.organization_id IS DISTINCT FROM %4$L::bigint) AS others
+				  FROM "upflow rows" r) a,
+			   generate_series(0, (cardinality(a.ids) - 1) / 100000) AS s(chunk)
 	), "upflow undo" AS (
 		INSERT INTO upflow.import_undo AS u (organization_id, import_id, kind, row_id, row_ids)
 		SELECT o.organization_id, %2$L::bigint, %3$L, d.row_id, d.row_ids
 		  FROM upflow.organization o, "upflow undo rows" d
 		 WHERE o.organization_id = %4$L::bigint
 	)
-	SELECT coalesce(sum(cardinality(d.row_ids)), 0), coalesce(sum(d.others), 0)
+	SELECT coalesce(sum(cardinality(d.row_ids)), 0), coalesce(max(d.others), 0)
 	  FROM "upflow undo rows" d$undo$, id_column, undo_import_id, undo_kind, organization_id) END)
 	INTO row_count, other_organizations;
 	IF other_organizations > 0 THEN
