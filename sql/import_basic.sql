@@ -51,10 +51,13 @@ ROLLBACK;
 SELECT count(*) AS rolled_back FROM upflow.customer WHERE external_id = 'C-009';
 
 -- The row an import returns is its stored history row, file included
--- (apply_import returns it without reading the file back).
+-- (apply_import returns it without its file, which import_text reads
+-- back), a dry run's too.
 BEGIN;
 CREATE TEMP TABLE returned AS SELECT * FROM upflow.upflow_import(1, :'file');
 SELECT r.file_content = :'file' AS returned_file,
 	   r = i AS returned_as_stored, r.status, r.unchanged_count
   FROM returned r JOIN upflow.import i USING (organization_id, import_id);
+SELECT i.file_content = :'file' AS dry_run_file, i.status
+  FROM upflow.upflow_import(1, :'file', options => '{"dry_run": true}') i;
 ROLLBACK;

@@ -47,6 +47,7 @@
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/formatting.h"
+#include "utils/guc.h"
 #include "catalog/pg_collation_d.h"
 #include "utils/lsyscache.h"
 #include "utils/json.h"
@@ -104,15 +105,15 @@ typedef struct line_problem
  */
 typedef struct designation
 {
-	long		line_number;
 	size_t		offset;			/* the record in the input */
-	size_t		raw_len;
+	char	   *winner_email;
+	int32		line_number;
+	uint32		raw_len;
+	int32		winner_line;	/* 0, or the later line that overrides it */
 	bool		supersedes;		/* as computed when first read */
 	bool		first_of_customer;	/* likewise */
-	long		winner_line;	/* 0, or the later line that overrides it */
-	char	   *winner_email;
 	bool		revived;		/* a left-out unchanged line needed after all */
-} designation;
+} designation;					/* 32 bytes: one per main-contact line */
 
 /* The latest designation of each customer (external id). */
 typedef struct held_line
@@ -144,6 +145,9 @@ typedef struct seen_contact
 	bool		repeated;		/* a later valid line names it again */
 	char		status;			/* used by simplehash */
 } seen_contact;
+
+/* simplehash's fill factor, which sizing a table for n entries needs */
+#define SH_FILLFACTOR_SEEN 0.9
 
 #define SH_PREFIX		seen
 #define SH_ELEMENT_TYPE seen_contact
@@ -195,6 +199,9 @@ typedef struct dropped_line
 
 /* How many lines the last prepare_changed_lines of this backend left out. */
 static int64 last_unchanged_lines = 0;
+
+/* The memory of the tuplestore of the rows returned (work_mem units) */
+#define RESULT_MEMORY "4MB"
 
 /* Title rows skipped above a header: at most this many. */
 #define MAX_TITLE_RECORDS 10
@@ -256,6 +263,7 @@ typedef struct prepare_state
 	uint32		ndropped;
 	uint32		dropped_size;
 	int64		unchanged_lines;	/* left out and not revived */
+	uint64		expected_lines; /* the file's lines at most (expected_lines) */
 
 	/* Main-contact designations, in file order (see struct designation) */
 	designation *designations;
@@ -528,9 +536,9 @@ add_line_to_read_again(prepare_state *state, long line_number, size_t offset, si
 	}
 	d = &state->designations[state->ndesignations++];
 	memset(d, 0, sizeof(*d));
-	d->line_number = line_number;
+	d->line_number = (int32) line_number;
 	d->offset = offset;
-	d->raw_len = raw_len;
+	d->raw_len = (uint32) raw_len;
 	return d;
 }
 
@@ -556,7 +564,7 @@ hold_row(prepare_state *state, const csv_record *record, long line_number,
 	{
 		designation *earlier = &state->designations[held->index];
 
-		earlier->winner_line = line_number;
+		earlier->winner_line = (int32) line_number;
 		earlier->winner_email = MemoryContextStrdup(state->held_context, email);
 	}
 	else
@@ -800,7 +808,25 @@ line_unchanged(prepare_state *state, uint64 key, const char *folded_email,
 	if (cell[UPF_ACCOUNT_MANAGER_EMAIL] != NULL)
 		return false;
 	if (state->known == NULL)
+	{
+		uint64		expected;
+
 		load_known_contacts(state);
+
+		/*
+		 * The contacts seen, sized at once for as many as the organization
+		 * has (a re-import names about as many), at most the file's lines:
+		 * grown as the lines come, the hash held its old and new buckets
+		 * together near the end of the file, when all else the reader
+		 * holds is there too.  (Sized for the file's lines whatever the
+		 * organization holds, the first import of a 1M-line file ended
+		 * with 22MB more private memory: the allocator kept the freed
+		 * table's pages.)
+		 */
+		expected = Min(state->expected_lines, state->known->members);
+		if (expected / SH_FILLFACTOR_SEEN > state->seen->size)
+			seen_grow(state->seen, pg_nextpower2_64((uint64) (expected / SH_FILLFACTOR_SEEN) + 1));
+	}
 	known = known_lookup(state->known, key);
 	if (known == NULL || known->ambiguous)
 		return false;
@@ -1237,7 +1263,7 @@ prepare_data_record(prepare_state *state, const csv_record *record)
 			problem.message = psprintf("Line %ld: %s is designated main contact of customer %s, but line %ld designates %s later; the later line wins.",
 									   line, quote_value(cell[UPF_EMAIL], cell_len[UPF_EMAIL]),
 									   quote_value(cell[UPF_EXTERNAL_ID], cell_len[UPF_EXTERNAL_ID]),
-									   replaying->winner_line,
+									   (long) replaying->winner_line,
 									   quote_value(replaying->winner_email,
 												   strlen(replaying->winner_email)));
 			problem.hint = pstrdup("Mark one main contact per customer in the file.");
@@ -1420,6 +1446,22 @@ init_state(prepare_state *state, FunctionCallInfo fcinfo)
 	state->ignore_main = organization_main_from_integration(PG_GETARG_INT64(0));
 }
 
+/* How many lines the file has at most: its line breaks, one more. */
+static uint64
+expected_lines(const text *content)
+{
+	const char *p = VARDATA_ANY(content);
+	const char *end = p + VARSIZE_ANY_EXHDR(content);
+	uint64		lines = 1;
+
+	while (p < end && (p = memchr(p, '\n', end - p)) != NULL)
+	{
+		lines++;
+		p++;
+	}
+	return lines;
+}
+
 /*
  * The body of prepare_contacts, prepare_import_lines (two more columns)
  * and prepare_changed_lines (which leaves out unchanged lines).
@@ -1428,6 +1470,8 @@ static Datum
 prepare_lines(FunctionCallInfo fcinfo, bool skip_unchanged)
 {
 	prepare_state state;
+	text	   *content;
+	int			save_nestlevel;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -1437,7 +1481,17 @@ prepare_lines(FunctionCallInfo fcinfo, bool skip_unchanged)
 	last_unchanged_lines = 0;
 	last_footer_first = last_footer_last = last_footer_lines = 0;
 	last_footer_text[0] = '\0';
+	/*
+	 * The rows wait in a tuplestore of work_mem, then on disk, while the
+	 * file and the hashes of the reader are in memory: the peak of an
+	 * import.  Its memory is kept small (the same rows are written to disk
+	 * when they are more, as they are whenever they are many).
+	 */
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("work_mem", RESULT_MEMORY, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	SetSingleFuncCall(fcinfo, 0);
+	AtEOXact_GUC(true, save_nestlevel);
 	init_state(&state, fcinfo);
 	if (PG_ARGISNULL(1))
 		return (Datum) 0;
@@ -1449,10 +1503,12 @@ prepare_lines(FunctionCallInfo fcinfo, bool skip_unchanged)
 	state.held_context = AllocSetContextCreate(CurrentMemoryContext,
 											   "upflow prepare_contacts main contacts",
 											   ALLOCSET_DEFAULT_SIZES);
+	content = PG_GETARG_TEXT_PP(1);
 	state.held = held_create(state.held_context, 256, NULL);
 	state.extended = (state.rsinfo->setDesc->natts >= EXTENDED_COLUMNS);
 	if (state.extended)
 		state.seen = seen_create(state.held_context, 1024, NULL);
+	state.expected_lines = expected_lines(content);
 	state.with_first = (state.rsinfo->setDesc->natts == MAX_COLUMNS);
 	if (state.with_first)
 		state.customers = held_create(state.held_context, 1024, NULL);
@@ -1460,7 +1516,7 @@ prepare_lines(FunctionCallInfo fcinfo, bool skip_unchanged)
 	state.organization_id = PG_GETARG_INT64(0);
 	state.no_problems = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
 
-	read_content(&state, PG_GETARG_TEXT_PP(1));
+	read_content(&state, content);
 	return_designations(&state);
 
 	last_unchanged_lines = state.unchanged_lines;
