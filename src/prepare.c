@@ -263,7 +263,7 @@ typedef struct prepare_state
 	uint32		ndropped;
 	uint32		dropped_size;
 	int64		unchanged_lines;	/* left out and not revived */
-	uint64		expected_lines; /* the file's lines at most (expected_lines) */
+	uint64		expected_lines; /* at most the file's lines, to size seen */
 
 	/* Main-contact designations, in file order (see struct designation) */
 	designation *designations;
@@ -1481,6 +1481,7 @@ prepare_lines(FunctionCallInfo fcinfo, bool skip_unchanged)
 	last_unchanged_lines = 0;
 	last_footer_first = last_footer_last = last_footer_lines = 0;
 	last_footer_text[0] = '\0';
+
 	/*
 	 * The rows wait in a tuplestore of work_mem, then on disk, while the
 	 * file and the hashes of the reader are in memory: the peak of an
@@ -1508,11 +1509,12 @@ prepare_lines(FunctionCallInfo fcinfo, bool skip_unchanged)
 	state.extended = (state.rsinfo->setDesc->natts >= EXTENDED_COLUMNS);
 	if (state.extended)
 		state.seen = seen_create(state.held_context, 1024, NULL);
-	state.expected_lines = expected_lines(content);
 	state.with_first = (state.rsinfo->setDesc->natts == MAX_COLUMNS);
 	if (state.with_first)
 		state.customers = held_create(state.held_context, 1024, NULL);
 	state.skip_unchanged = skip_unchanged && state.extended;
+	if (state.skip_unchanged)
+		state.expected_lines = expected_lines(content);
 	state.organization_id = PG_GETARG_INT64(0);
 	state.no_problems = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
 
