@@ -263,7 +263,6 @@ typedef struct prepare_state
 	uint32		ndropped;
 	uint32		dropped_size;
 	int64		unchanged_lines;	/* left out and not revived */
-	uint64		expected_lines; /* at most the file's lines, to size seen */
 
 	/* Main-contact designations, in file order (see struct designation) */
 	designation *designations;
@@ -791,6 +790,22 @@ load_known_contacts(prepare_state *state)
 	MemoryContextDelete(row_context);
 }
 
+/* How many lines a file has at most: its line breaks, one more. */
+static uint64
+file_lines(const char *content, size_t len)
+{
+	const char *p = content;
+	const char *end = content + len;
+	uint64		lines = 1;
+
+	while (p < end && (p = memchr(p, '\n', end - p)) != NULL)
+	{
+		lines++;
+		p++;
+	}
+	return lines;
+}
+
 /*
  * Whether a valid line without problems changes nothing: its contact is
  * stored with the same values (see contact_fingerprint) and the same
@@ -823,9 +838,13 @@ line_unchanged(prepare_state *state, uint64 key, const char *folded_email,
 		 * with 22MB more private memory: the allocator kept the freed
 		 * table's pages.)
 		 */
-		expected = Min(state->expected_lines, state->known->members);
+		expected = state->known->members;
 		if (expected / SH_FILLFACTOR_SEEN > state->seen->size)
-			seen_grow(state->seen, pg_nextpower2_64((uint64) (expected / SH_FILLFACTOR_SEEN) + 1));
+		{
+			expected = Min(expected, file_lines(state->content, state->content_len));
+			if (expected / SH_FILLFACTOR_SEEN > state->seen->size)
+				seen_grow(state->seen, (uint64) (expected / SH_FILLFACTOR_SEEN) + 1);
+		}
 	}
 	known = known_lookup(state->known, key);
 	if (known == NULL || known->ambiguous)
@@ -1446,22 +1465,6 @@ init_state(prepare_state *state, FunctionCallInfo fcinfo)
 	state->ignore_main = organization_main_from_integration(PG_GETARG_INT64(0));
 }
 
-/* How many lines the file has at most: its line breaks, one more. */
-static uint64
-expected_lines(const text *content)
-{
-	const char *p = VARDATA_ANY(content);
-	const char *end = p + VARSIZE_ANY_EXHDR(content);
-	uint64		lines = 1;
-
-	while (p < end && (p = memchr(p, '\n', end - p)) != NULL)
-	{
-		lines++;
-		p++;
-	}
-	return lines;
-}
-
 /*
  * The body of prepare_contacts, prepare_import_lines (two more columns)
  * and prepare_changed_lines (which leaves out unchanged lines).
@@ -1470,7 +1473,6 @@ static Datum
 prepare_lines(FunctionCallInfo fcinfo, bool skip_unchanged)
 {
 	prepare_state state;
-	text	   *content;
 	int			save_nestlevel;
 
 	if (PG_ARGISNULL(0))
@@ -1504,7 +1506,6 @@ prepare_lines(FunctionCallInfo fcinfo, bool skip_unchanged)
 	state.held_context = AllocSetContextCreate(CurrentMemoryContext,
 											   "upflow prepare_contacts main contacts",
 											   ALLOCSET_DEFAULT_SIZES);
-	content = PG_GETARG_TEXT_PP(1);
 	state.held = held_create(state.held_context, 256, NULL);
 	state.extended = (state.rsinfo->setDesc->natts >= EXTENDED_COLUMNS);
 	if (state.extended)
@@ -1513,12 +1514,10 @@ prepare_lines(FunctionCallInfo fcinfo, bool skip_unchanged)
 	if (state.with_first)
 		state.customers = held_create(state.held_context, 1024, NULL);
 	state.skip_unchanged = skip_unchanged && state.extended;
-	if (state.skip_unchanged)
-		state.expected_lines = expected_lines(content);
 	state.organization_id = PG_GETARG_INT64(0);
 	state.no_problems = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
 
-	read_content(&state, content);
+	read_content(&state, PG_GETARG_TEXT_PP(1));
 	return_designations(&state);
 
 	last_unchanged_lines = state.unchanged_lines;
